@@ -1,0 +1,60 @@
+"""tradewind: run Airflow-style DAGs, with dynamic DAGs and dynamic task mapping, fast and light.
+
+>>> from tradewind import dag, task
+"""
+
+from tradewind.definitions import (
+    DAG,
+    BaseOperator,
+    BashOperator,
+    BranchPythonOperator,
+    DummyOperator,
+    EmptyOperator,
+    Param,
+    PythonOperator,
+    ShortCircuitOperator,
+    TaskGroup,
+    TriggerRule,
+    XComArg,
+    chain,
+    cross_downstream,
+    dag,
+    task,
+    task_group,
+)
+from tradewind.errors import (
+    DagDefinitionError,
+    MappingError,
+    TaskFailedNoRetry,
+    TaskSkipped,
+    TradewindError,
+)
+from tradewind.definitions.current_context import get_current_context
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DAG",
+    "BaseOperator",
+    "BashOperator",
+    "BranchPythonOperator",
+    "DagDefinitionError",
+    "DummyOperator",
+    "EmptyOperator",
+    "MappingError",
+    "Param",
+    "PythonOperator",
+    "ShortCircuitOperator",
+    "TaskFailedNoRetry",
+    "TaskGroup",
+    "TaskSkipped",
+    "TradewindError",
+    "TriggerRule",
+    "XComArg",
+    "chain",
+    "cross_downstream",
+    "dag",
+    "get_current_context",
+    "task",
+    "task_group",
+]

@@ -1,0 +1,42 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from tradewind.cli.output import fail
+from tradewind.config import conf
+from tradewind.errors import TradewindError
+from tradewind.loader import DagBag, load_dags
+
+dags_folder_option = click.option(
+    "--dags-folder",
+    "-d",
+    "dags_folder",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of DAG files (default: TRADEWIND__CORE__DAGS_FOLDER, else $TRADEWIND_HOME/dags).",
+)
+
+
+def load_bag(dags_folder: Path | None) -> DagBag:
+    folder = dags_folder or conf.dags_folder()
+    try:
+        return load_dags(folder, timeout=float(conf.get("core", "dag_file_processor_timeout")))
+    except TradewindError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+def parse_logical_date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"logical date {value!r} is not an ISO date or datetime (e.g. 2025-07-01 or 2025-07-01T06:00:00+00:00)")
+        raise
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

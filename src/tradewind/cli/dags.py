@@ -1,0 +1,201 @@
+"""``tradewind dags ...``: list, show and test DAGs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tradewind.cli.common import dags_folder_option, load_bag, parse_logical_date
+from tradewind.cli.output import fail, output_option, print_json, print_table
+from tradewind.definitions.dag import DAG
+from tradewind.definitions.states import DagRunState
+from tradewind.errors import TradewindError
+from tradewind.scheduler.run_state import RunState
+
+
+@click.group()
+def dags() -> None:
+    """Inspect and run DAGs."""
+
+
+def _relative(path: str | None, folder: Path) -> str:
+    if not path:
+        return ""
+    try:
+        return str(Path(path).resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return path
+
+
+@dags.command("list")
+@dags_folder_option
+@output_option
+def list_dags(dags_folder: Path | None, output: str) -> None:
+    """List the DAGs in the DAGs folder."""
+    bag = load_bag(dags_folder)
+    rows = [
+        {
+            "dag_id": dag.dag_id,
+            "file": _relative(dag.fileloc, bag.folder),
+            "schedule": dag.timetable.summary,
+            "tags": list(dag.tags),
+        }
+        for dag in sorted(bag.dags.values(), key=lambda d: d.dag_id)
+    ]
+    if output == "json":
+        print_json(rows)
+    else:
+        for row in rows:
+            row["tags"] = ", ".join(row["tags"])
+        print_table(rows, ["dag_id", "file", "schedule", "tags"], empty="No DAGs found.")
+    if bag.import_errors:
+        click.echo(
+            f"{len(bag.import_errors)} file(s) failed to import; see `tradewind dags list-import-errors`", err=True
+        )
+
+
+@dags.command("list-import-errors")
+@dags_folder_option
+@output_option
+def list_import_errors(dags_folder: Path | None, output: str) -> None:
+    """List DAG files that failed to import, with the error and its line. Exit 1 if there are any."""
+    bag = load_bag(dags_folder)
+    errors = sorted(bag.import_errors.values(), key=lambda e: e.filename)
+    if output == "json":
+        print_json([{"filename": e.filename, "error": e.full} for e in errors])
+    else:
+        print_table(
+            [{"filename": _relative(e.filename, bag.folder), "error": e.error} for e in errors],
+            ["filename", "error"],
+            empty="No import errors.",
+        )
+    if errors:
+        raise SystemExit(1)
+
+
+def _task_kind(task: Any) -> str:
+    operator = getattr(task, "operator_class", type(task))
+    name = getattr(operator, "custom_operator_name", operator.__name__)
+    return f"{name}, mapped" if task.is_mapped else name
+
+
+@dags.command("show")
+@click.argument("dag_id")
+@dags_folder_option
+@click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
+def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
+    """Show a DAG's tasks and dependencies as text or Graphviz dot."""
+    dag = _get_dag(dag_id, dags_folder)
+    ordered = dag.topological_sort()
+    if fmt == "dot":
+        click.echo(f'digraph "{dag.dag_id}" {{\n  rankdir=LR;')
+        for task in ordered:
+            shape = ', peripheries=2' if task.is_mapped else ""
+            click.echo(f'  "{task.task_id}" [shape=box{shape}];')
+        for task in ordered:
+            for down in sorted(task.downstream_task_ids):
+                click.echo(f'  "{task.task_id}" -> "{down}";')
+        click.echo("}")
+        return
+    click.echo(f"DAG {dag.dag_id}  (schedule: {dag.timetable.summary})")
+    click.echo("Tasks:")
+    for task in ordered:
+        click.echo(f"  {task.task_id}  [{_task_kind(task)}]")
+    click.echo("Dependencies:")
+    edges = [(t.task_id, d) for t in ordered for d in sorted(t.downstream_task_ids)]
+    for up, down in edges:
+        click.echo(f"  {up} >> {down}")
+    if not edges:
+        click.echo("  (none)")
+
+
+def _get_dag(dag_id: str, dags_folder: Path | None) -> DAG:
+    bag = load_bag(dags_folder)
+    try:
+        return bag.get_dag(dag_id)
+    except TradewindError as exc:
+        fail(str(exc))
+        raise
+
+
+def _parse_conf(conf: str | None) -> dict[str, Any]:
+    if not conf:
+        return {}
+    try:
+        value = json.loads(conf)
+    except json.JSONDecodeError as exc:
+        fail(f"--conf is not valid JSON: {exc}")
+    if not isinstance(value, dict):
+        fail("--conf must be a JSON object, e.g. '{\"limit\": 5}'")
+    return value
+
+
+def instance_rows(state: RunState) -> list[dict[str, Any]]:
+    return [
+        {
+            "task_id": r.task_id,
+            "map_index": r.map_index,
+            "state": str(r.state) if r.state else None,
+            "try_number": r.try_number,
+            "duration": round(r.duration, 6) if r.duration is not None else None,
+            "return_value": r.return_value,
+            "label": r.label,
+        }
+        for r in state.records()
+    ]
+
+
+@dags.command("test")
+@click.argument("dag_id")
+@click.argument("logical_date", required=False)
+@dags_folder_option
+@click.option("--conf", "-c", help="JSON object passed as the run's conf (overrides params).")
+@click.option("--no-retry-delay", is_flag=True, help="Retry failed tasks at once instead of waiting retry_delay.")
+@output_option
+def test(dag_id: str, logical_date: str | None, dags_folder: Path | None, conf: str | None, no_retry_delay: bool, output: str) -> None:
+    """Run one whole DAG run in this process and print every task's log.
+
+    Exit code 0 when the run succeeds, 1 when it fails.
+    """
+    from tradewind.config import conf as config
+    from tradewind.scheduler.dag_test import test_dag
+
+    dag = _get_dag(dag_id, dags_folder)
+    log = sys.stderr if output == "json" else sys.stdout
+    state = test_dag(
+        dag,
+        log,
+        logical_date=parse_logical_date(logical_date),
+        conf=_parse_conf(conf),
+        no_retry_delay=no_retry_delay,
+        max_map_length=config.getint("core", "max_map_length"),
+    )
+    run_state = state.dag_run_state()
+    rows = instance_rows(state)
+    if output == "json":
+        print_json(
+            {
+                "dag_id": dag.dag_id,
+                "run_id": state.context.run_id,
+                "logical_date": state.context.logical_date.isoformat(),
+                "state": str(run_state),
+                "task_instances": rows,
+            }
+        )
+    else:
+        for row in rows:
+            row["return_value"] = _short(row["return_value"])
+        print_table(rows, ["task_id", "map_index", "state", "try_number", "duration", "return_value", "label"])
+        click.echo(f"DAG run {state.context.run_id} of {dag.dag_id}: {run_state}")
+    raise SystemExit(0 if run_state is DagRunState.SUCCESS else 1)
+
+
+def _short(value: Any, limit: int = 60) -> str | None:
+    if value is None:
+        return None
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

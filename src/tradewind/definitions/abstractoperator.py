@@ -1,0 +1,236 @@
+"""What every task node has, mapped or not: identity, place in the DAG, edges and the
+scheduling attributes (retries, trigger rule, pool, ...) resolved from arguments and default_args."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from tradewind.definitions import _context
+from tradewind.definitions.dependencies import DependencyMixin
+from tradewind.definitions.states import TriggerRule
+from tradewind.definitions.xcom_arg import PlainXComArg, XComArg
+from tradewind.errors import DagDefinitionError
+
+if TYPE_CHECKING:
+    from tradewind.definitions.dag import DAG
+    from tradewind.definitions.taskgroup import TaskGroup
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+MAX_ID_LENGTH = 250
+
+# The arguments every operator accepts, with their defaults; default_args may set any of them.
+BASE_DEFAULTS: dict[str, Any] = {
+    "owner": "tradewind",
+    "retries": 0,
+    "retry_delay": timedelta(seconds=300),
+    "retry_exponential_backoff": False,
+    "max_retry_delay": None,
+    "execution_timeout": None,
+    "trigger_rule": TriggerRule.ALL_SUCCESS,
+    "depends_on_past": False,
+    "wait_for_downstream": False,
+    "pool": "default_pool",
+    "pool_slots": 1,
+    "priority_weight": 1,
+    "weight_rule": "downstream",
+    "queue": "default",
+    "doc": None,
+    "doc_md": None,
+    "doc_rst": None,
+    "doc_json": None,
+    "doc_yaml": None,
+    "params": None,
+    "max_active_tis_per_dag": None,
+    "max_active_tis_per_dagrun": None,
+    "map_index_template": None,
+    "do_xcom_push": True,
+    "multiple_outputs": False,
+    "on_execute_callback": None,
+    "on_success_callback": None,
+    "on_failure_callback": None,
+    "on_retry_callback": None,
+    "on_skipped_callback": None,
+    "email": None,
+    "email_on_failure": True,
+    "email_on_retry": True,
+    "start_date": None,
+    "end_date": None,
+    "sla": None,
+    "executor": None,
+    "executor_config": None,
+    "resources": None,
+    "inlets": None,
+    "outlets": None,
+    "run_as_user": None,
+    "task_display_name": None,
+}
+
+
+def validate_id(value: object, what: str) -> str:
+    """Return ``value`` if it is a valid dag_id/task_id/group_id, else raise DagDefinitionError."""
+    if not isinstance(value, str) or not value:
+        raise DagDefinitionError(f"{what} must be a non-empty string, got {value!r}")
+    if len(value) > MAX_ID_LENGTH:
+        raise DagDefinitionError(f"{what} {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
+    if not ID_PATTERN.match(value):
+        raise DagDefinitionError(
+            f"{what} {value!r} is invalid: use only letters, digits, underscores, dots and dashes"
+        )
+    return value
+
+
+def to_timedelta(value: Any, name: str, task_id: str) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    raise DagDefinitionError(
+        f"Task '{task_id}': {name} must be a datetime.timedelta or a number of seconds, got {value!r}"
+    )
+
+
+def resolve_base_arguments(
+    explicit: Mapping[str, Any], dag: DAG | None, group: TaskGroup | None, task_id: str
+) -> dict[str, Any]:
+    """Explicit arguments win over the task group's default_args, which win over the DAG's."""
+    defaults: dict[str, Any] = {}
+    if dag is not None:
+        defaults.update(dag.default_args)
+    for owner in reversed(list(group.ancestry()) if group is not None else []):
+        defaults.update(owner.default_args)
+    resolved = {name: explicit.get(name, defaults.get(name, default)) for name, default in BASE_DEFAULTS.items()}
+    retries = resolved["retries"]
+    if retries is None:
+        retries = 0
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise DagDefinitionError(f"Task '{task_id}': retries must be a whole number >= 0, got {retries!r}")
+    resolved["retries"] = retries
+    for name in ("retry_delay", "max_retry_delay", "execution_timeout"):
+        resolved[name] = to_timedelta(resolved[name], name, task_id)
+    resolved["trigger_rule"] = TriggerRule.parse(resolved["trigger_rule"])
+    if not isinstance(resolved["pool_slots"], int) or resolved["pool_slots"] < 1:
+        raise DagDefinitionError(f"Task '{task_id}': pool_slots must be a whole number >= 1")
+    resolved["params"] = dict(resolved["params"] or {})
+    return resolved
+
+
+class AbstractOperator(DependencyMixin):
+    """A node of the DAG: an operator, or a mapped operator that expands at run time."""
+
+    is_mapped = False
+    task_id: str
+    dag: DAG | None
+    task_group: TaskGroup | None
+    # set by _apply_base_arguments
+    owner: str
+    retries: int
+    retry_delay: timedelta
+    retry_exponential_backoff: bool
+    max_retry_delay: timedelta | None
+    execution_timeout: timedelta | None
+    trigger_rule: TriggerRule
+    depends_on_past: bool
+    pool: str
+    pool_slots: int
+    params: dict[str, Any]
+    max_active_tis_per_dag: int | None
+    max_active_tis_per_dagrun: int | None
+    map_index_template: str | None
+    do_xcom_push: bool
+    multiple_outputs: bool
+
+    def _place(self, task_id: str, dag: DAG | None, task_group: TaskGroup | None) -> tuple[DAG | None, TaskGroup | None, str]:
+        """Find this node's DAG and group and compute its full task_id (group prefix included)."""
+        validate_id(task_id, "task_id")
+        dag = dag if dag is not None else _context.current_dag()
+        if task_group is None:
+            task_group = _context.current_group(dag)
+        if task_group is None and dag is not None:
+            task_group = dag.task_group
+        full_id = task_group.child_id(task_id) if task_group is not None else task_id
+        return dag, task_group, full_id
+
+    def _init_node(self, task_id: str, dag: DAG | None, task_group: TaskGroup | None, arguments: dict[str, Any]) -> None:
+        self.task_id = task_id
+        self.dag = None
+        self.task_group = task_group
+        self.upstream_task_ids: set[str] = set()
+        self.downstream_task_ids: set[str] = set()
+        for name, value in arguments.items():
+            setattr(self, name, value)
+        if dag is not None:
+            dag.add_task(self)
+        if task_group is not None:
+            task_group.add(self)
+
+    # -- graph
+    @property
+    def roots(self) -> list[AbstractOperator]:
+        return [self]
+
+    @property
+    def leaves(self) -> list[AbstractOperator]:
+        return [self]
+
+    @property
+    def node_id(self) -> str:
+        return self.task_id
+
+    @property
+    def label(self) -> str:
+        """The id without its group prefix, as shown inside the group."""
+        if self.task_group is not None and self.task_group.group_id and self.task_group.prefix_group_id:
+            return self.task_id[len(self.task_group.group_id) + 1 :]
+        return self.task_id
+
+    def _add_edge_to(self, other: AbstractOperator) -> None:
+        if other is self:
+            raise DagDefinitionError(f"Task '{self.task_id}' cannot depend on itself")
+        if self.dag is None and other.dag is None:
+            raise DagDefinitionError(
+                f"Cannot set a dependency between '{self.task_id}' and '{other.task_id}': "
+                "neither belongs to a DAG (create them inside `with DAG(...)` or pass dag=)"
+            )
+        if self.dag is None:
+            other.dag.add_task(self)  # type: ignore[union-attr]
+        elif other.dag is None:
+            self.dag.add_task(other)
+        elif self.dag is not other.dag:
+            raise DagDefinitionError(
+                f"Cannot set a dependency between '{self.task_id}' (DAG '{self.dag.dag_id}') and "
+                f"'{other.task_id}' (DAG '{other.dag.dag_id}'): tasks must be in the same DAG"
+            )
+        self.downstream_task_ids.add(other.task_id)
+        other.upstream_task_ids.add(self.task_id)
+
+    @property
+    def upstream_list(self) -> list[AbstractOperator]:
+        assert self.dag is not None
+        return [self.dag.task_dict[t] for t in sorted(self.upstream_task_ids)]
+
+    @property
+    def downstream_list(self) -> list[AbstractOperator]:
+        assert self.dag is not None
+        return [self.dag.task_dict[t] for t in sorted(self.downstream_task_ids)]
+
+    @property
+    def output(self) -> PlainXComArg:
+        """This task's return value, as an XComArg to pass to other tasks or to ``expand()``."""
+        return PlainXComArg(self)
+
+    def iter_input_xcom_args(self) -> Iterator[XComArg]:
+        """The task outputs this task consumes (overridden by operators and mapped operators)."""
+        return iter(())
+
+    def validate_in_dag(self) -> None:
+        """Checks that need the finished DAG (mapped operators add their own)."""
+
+    def iter_mapped_task_groups(self) -> list[TaskGroup]:
+        """The mapped task groups this node is inside, innermost first."""
+        return [g for g in (self.task_group.ancestry() if self.task_group else []) if g.is_mapped]
+
+    def __repr__(self) -> str:
+        return f"<Task({type(self).__name__}): {self.task_id}>"

@@ -1,0 +1,229 @@
+"""TaskFlow: ``@task`` turns a function into a task factory whose calls return XComArgs.
+
+>>> @task
+... def double(x: int) -> int:
+...     return x * 2
+>>> double.expand(x=[1, 2, 3])      # three instances at run time
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tradewind.definitions import _context
+from tradewind.definitions.mapping import (
+    UNMAPPABLE_ARGUMENTS,
+    DictOfListsExpandInput,
+    ListOfDictsExpandInput,
+    MappedOperator,
+    check_mapped_value,
+)
+from tradewind.definitions.operators.bash import BashOperator
+from tradewind.definitions.operators.python import (
+    BranchPythonOperator,
+    PythonOperator,
+    ShortCircuitOperator,
+    call_with_context,
+)
+from tradewind.definitions.xcom_arg import XComArg
+from tradewind.errors import MappingError
+
+
+class DecoratedPythonOperator(PythonOperator):
+    """The operator behind ``@task``: the function's arguments travel as ``op_args``/``op_kwargs``."""
+
+    custom_operator_name = "@task"
+
+
+class DecoratedBranchOperator(BranchPythonOperator):
+    custom_operator_name = "@task.branch"
+
+
+class DecoratedShortCircuitOperator(ShortCircuitOperator):
+    custom_operator_name = "@task.short_circuit"
+
+
+class DecoratedBashOperator(BashOperator):
+    """``@task.bash``: the function returns the command to run."""
+
+    custom_operator_name = "@task.bash"
+    template_fields = ("bash_command", "env", "cwd", "op_args", "op_kwargs")
+
+    def __init__(self, *, python_callable: Callable[..., Any], op_args: Any = None, op_kwargs: Any = None, **kwargs: Any) -> None:
+        super().__init__(bash_command="", **kwargs)
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        command = call_with_context(self.python_callable, self.op_args, self.op_kwargs, context)
+        if not isinstance(command, str) or not command.strip():
+            raise TypeError(f"@task.bash function '{self.task_id}' must return a non-empty command string")
+        self.bash_command = command
+        return super().execute(context)
+
+
+def _infers_multiple_outputs(fn: Callable[..., Any]) -> bool:
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # unresolvable annotations: do not guess
+        return False
+    returns = hints.get("return")
+    origin = typing.get_origin(returns) or returns
+    return origin in (dict, Mapping, typing.Dict)  # noqa: UP006
+
+
+def _unique_task_id(task_id: str) -> str:
+    """``fn``, then ``fn__1``, ``fn__2`` ... when the same function is called again in one DAG."""
+    dag = _context.current_dag()
+    if dag is None:
+        return task_id
+    group = _context.current_group(dag) or dag.task_group
+    if group.child_id(task_id) not in dag.task_dict:
+        return task_id
+    suffix = 1
+    while group.child_id(f"{task_id}__{suffix}") in dag.task_dict:
+        suffix += 1
+    return f"{task_id}__{suffix}"
+
+
+class TaskFunction:
+    """What ``@task`` returns. Call it inside a DAG to add a task; ``partial``/``expand`` to map it."""
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        operator_class: type[PythonOperator] | type[DecoratedBashOperator],
+        task_kwargs: dict[str, Any],
+        partial_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.function = function
+        self.operator_class = operator_class
+        self.task_kwargs = task_kwargs
+        self.partial_kwargs = dict(partial_kwargs or {})
+        self.signature = inspect.signature(function)
+        functools.update_wrapper(self, function)
+
+    @property
+    def name(self) -> str:
+        return self.task_kwargs.get("task_id") or self.function.__name__
+
+    def _operator_kwargs(self) -> dict[str, Any]:
+        kwargs = dict(self.task_kwargs)
+        kwargs["task_id"] = _unique_task_id(self.name)
+        if "multiple_outputs" not in kwargs:
+            kwargs["multiple_outputs"] = _infers_multiple_outputs(self.function)
+        return kwargs
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.name}(): {exc}") from None
+        operator = self.operator_class(
+            python_callable=self.function, op_args=args, op_kwargs=kwargs, **self._operator_kwargs()
+        )
+        return operator.output
+
+    def override(self, **task_kwargs: Any) -> TaskFunction:
+        """The same function with other task arguments (``task_id``, ``retries``, ...)."""
+        return TaskFunction(self.function, self.operator_class, {**self.task_kwargs, **task_kwargs}, self.partial_kwargs)
+
+    # -- mapping
+    def _check_names(self, call: str, names: Any) -> None:
+        params = self.signature.parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        for name in names:
+            if name in UNMAPPABLE_ARGUMENTS or (name not in params and not takes_any):
+                raise MappingError(f"{self.name}.{call}() got an unexpected keyword argument {name!r}")
+            if name in params and params[name].kind is inspect.Parameter.POSITIONAL_ONLY:
+                raise MappingError(f"{self.name}.{call}() cannot take positional-only argument {name!r} by keyword")
+
+    def partial(self, *args: Any, **kwargs: Any) -> TaskFunction:
+        """Fix arguments shared by every mapped instance; follow with ``.expand(...)``."""
+        if args:
+            raise MappingError(f"{self.name}.partial() takes keyword arguments only, got {len(args)} positional")
+        self._check_names("partial", kwargs)
+        for name in kwargs:
+            if name in self.partial_kwargs:
+                raise MappingError(f"{self.name}.partial() got multiple values for argument {name!r}")
+        return TaskFunction(self.function, self.operator_class, self.task_kwargs, {**self.partial_kwargs, **kwargs})
+
+    def expand(self, *args: Any, **mapped: Any) -> XComArg:
+        """One task instance per element (the cartesian product for several arguments)."""
+        if args:
+            raise MappingError(f"{self.name}.expand() takes keyword arguments only, got {len(args)} positional")
+        if not mapped:
+            raise MappingError(f"{self.name}.expand() needs at least one keyword argument to map over")
+        self._check_names("expand", mapped)
+        for name, value in mapped.items():
+            if name in self.partial_kwargs:
+                raise MappingError(f"{self.name}.expand() got an argument {name!r} that was already given to partial()")
+            check_mapped_value(f"{self.name}.expand", name, value)
+        self._check_missing(set(mapped))
+        return self._mapped(DictOfListsExpandInput(dict(mapped))).output
+
+    def expand_kwargs(self, kwargs: Any) -> XComArg:
+        """One task instance per dict of arguments (a literal list of dicts or a task's output)."""
+        call = f"{self.name}.expand_kwargs"
+        if isinstance(kwargs, XComArg):
+            check_mapped_value(call, "kwargs", kwargs)
+        elif isinstance(kwargs, (list, tuple)):
+            for item in kwargs:
+                if isinstance(item, XComArg):
+                    continue
+                if not isinstance(item, Mapping):
+                    raise MappingError(f"{call}() takes a list of dicts, got an item of type {type(item).__name__!r}")
+                self._check_names("expand_kwargs", item)
+                for name in item:
+                    if name in self.partial_kwargs:
+                        raise MappingError(f"{call}() got an argument {name!r} that was already given to partial()")
+        else:
+            raise MappingError(f"{call}() takes a list of dicts or a task's output, got {type(kwargs).__name__!r}")
+        return self._mapped(ListOfDictsExpandInput(kwargs)).output
+
+    def _check_missing(self, mapped: set[str]) -> None:
+        given = mapped | set(self.partial_kwargs)
+        missing = [
+            p.name
+            for p in self.signature.parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in given
+        ]
+        if missing:
+            raise MappingError(f"{self.name}.expand() is missing required argument(s): {', '.join(missing)}")
+
+    def _mapped(self, expand_input: DictOfListsExpandInput | ListOfDictsExpandInput) -> MappedOperator:
+        kwargs = self._operator_kwargs()
+        kwargs.update(python_callable=self.function, op_kwargs=dict(self.partial_kwargs))
+        return MappedOperator(self.operator_class, kwargs, expand_input, expand_into="op_kwargs")
+
+
+class _TaskDecorators:
+    """``@task``, ``@task(...)``, ``@task.python``, ``@task.branch``, ``@task.short_circuit``, ``@task.bash``."""
+
+    def _make(self, operator_class: Any, fn: Callable[..., Any] | None, kwargs: dict[str, Any]) -> Any:
+        if fn is not None:
+            return TaskFunction(fn, operator_class, kwargs)
+        return lambda f: TaskFunction(f, operator_class, kwargs)
+
+    def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self._make(DecoratedPythonOperator, python_callable, kwargs)
+
+    def python(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self._make(DecoratedPythonOperator, python_callable, kwargs)
+
+    def branch(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self._make(DecoratedBranchOperator, python_callable, kwargs)
+
+    def short_circuit(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self._make(DecoratedShortCircuitOperator, python_callable, kwargs)
+
+    def bash(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self._make(DecoratedBashOperator, python_callable, kwargs)
+
+
+task = _TaskDecorators()

@@ -1,0 +1,129 @@
+"""Schedules: what ``DAG(schedule=...)`` accepts, turned into timetable objects.
+
+A timetable answers "which data interval does a run cover". Airflow's data-interval semantics
+apply: a cron or timedelta schedule covers [start, end) and a manual run at ``run_after`` covers
+the last complete interval before it. croniter is imported only when a cron schedule is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tradewind.errors import DagDefinitionError
+
+CRON_PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
+
+
+@dataclass(frozen=True)
+class DataInterval:
+    start: datetime
+    end: datetime
+
+
+class Timetable:
+    """Base: a schedule that never creates runs by itself (``schedule=None``)."""
+
+    summary: str = "None"
+    periodic: bool = False
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        return DataInterval(run_after, run_after)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.summary!r})"
+
+
+class NullTimetable(Timetable):
+    pass
+
+
+class OnceTimetable(Timetable):
+    summary = "@once"
+
+
+class CronDataIntervalTimetable(Timetable):
+    """A cron expression evaluated in ``tz``; each run covers one cron period."""
+
+    periodic = True
+
+    def __init__(self, expression: str, tz: Any = timezone.utc) -> None:
+        self.summary = expression
+        self.expression = CRON_PRESETS.get(expression, expression)
+        self.tz = tz
+        self._validate()
+
+    def _validate(self) -> None:
+        from croniter import croniter
+
+        if not croniter.is_valid(self.expression):
+            raise DagDefinitionError(
+                f"Invalid schedule {self.summary!r}: not a cron expression, preset "
+                f"({', '.join(CRON_PRESETS)}, @once), timedelta or None"
+            )
+
+    def _iter(self, start: datetime, forward: bool) -> datetime:
+        from croniter import croniter
+
+        local = start.astimezone(self.tz) if hasattr(self.tz, "utcoffset") else start
+        it = croniter(self.expression, local)
+        found = it.get_next(datetime) if forward else it.get_prev(datetime)
+        return found.astimezone(timezone.utc)
+
+    def align_to_prev(self, moment: datetime) -> datetime:
+        """``moment`` itself if it is on the schedule, else the schedule time just before it."""
+        following = self._iter(moment, forward=True)
+        previous = self._iter(following, forward=False)
+        return moment if previous == moment else self._iter(moment, forward=False)
+
+    def next_after(self, moment: datetime) -> datetime:
+        return self._iter(moment, forward=True)
+
+    def prev_before(self, moment: datetime) -> datetime:
+        return self._iter(moment, forward=False)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        end = self.align_to_prev(run_after)
+        return DataInterval(self.prev_before(end), end)
+
+
+class DeltaDataIntervalTimetable(Timetable):
+    """Every ``delta``; each run covers one delta-long interval."""
+
+    periodic = True
+
+    def __init__(self, delta: timedelta) -> None:
+        if delta <= timedelta(0):
+            raise DagDefinitionError(f"Invalid schedule {delta!r}: a timedelta schedule must be positive")
+        self.delta = delta
+        self.summary = str(delta)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        return DataInterval(run_after - self.delta, run_after)
+
+
+def timetable_for(schedule: object, tz: Any = timezone.utc) -> Timetable:
+    """Turn the value of ``DAG(schedule=...)`` into a timetable, or raise DagDefinitionError."""
+    if schedule is None:
+        return NullTimetable()
+    if isinstance(schedule, Timetable):
+        return schedule
+    if isinstance(schedule, timedelta):
+        return DeltaDataIntervalTimetable(schedule)
+    if isinstance(schedule, str):
+        if schedule == "@once":
+            return OnceTimetable()
+        return CronDataIntervalTimetable(schedule, tz)
+    raise DagDefinitionError(
+        f"Invalid schedule {schedule!r} of type {type(schedule).__name__}: use None, '@once', "
+        "a cron preset such as '@daily', a cron expression, or a datetime.timedelta"
+    )

@@ -1,0 +1,39 @@
+"""The inline executor: runs task instances one after another in this process.
+
+Used by ``tradewind dags test`` and ``tasks test``: no start-up cost, a debugger and print()
+work as usual, and each task's log lines go straight to the given stream.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from tradewind.definitions.abstractoperator import AbstractOperator
+from tradewind.runtime.run_task import run_task
+from tradewind.runtime.work import TaskResult, WorkItem
+
+
+class InlineExecutor:
+    def __init__(self, find_task: Callable[[WorkItem], AbstractOperator], log: TextIO) -> None:
+        self.find_task = find_task
+        self.log = log
+        self._queue: deque[WorkItem] = deque()
+
+    def start(self) -> None:
+        pass
+
+    def submit(self, items: Sequence[WorkItem]) -> None:
+        self._queue.extend(items)
+
+    def next_results(self, timeout: float | None = None) -> list[TaskResult]:
+        """Run everything submitted so far and return the results (never waits: nothing runs elsewhere)."""
+        results = []
+        while self._queue:
+            item = self._queue.popleft()
+            results.append(run_task(self.find_task(item), item, self.log))
+        return results
+
+    def stop(self, wait: bool = True) -> None:
+        self._queue.clear()

@@ -1,0 +1,72 @@
+"""The template context a task sees (``ds``, ``ti``, ``params``, ...) and ``get_current_context()``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from tradewind.config import conf as config
+from tradewind.runtime.work import RunContext
+
+if TYPE_CHECKING:
+    from tradewind.definitions.abstractoperator import AbstractOperator
+    from tradewind.runtime.task_instance import RuntimeTaskInstance
+
+def _pendulum(value: datetime) -> Any:
+    import pendulum
+
+    return pendulum.instance(value)
+
+
+def _ds_add(ds: str, days: int) -> str:
+    return (datetime.strptime(ds, "%Y-%m-%d") + timedelta(days=days)).strftime("%Y-%m-%d")
+
+
+def _ds_format(ds: str, input_format: str, output_format: str) -> str:
+    return datetime.strptime(ds, input_format).strftime(output_format)
+
+
+MACROS = SimpleNamespace(datetime=datetime, timedelta=timedelta, ds_add=_ds_add, ds_format=_ds_format)
+
+
+def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstance) -> dict[str, Any]:
+    logical_date = _pendulum(run.logical_date)
+    interval_start = _pendulum(run.data_interval_start)
+    interval_end = _pendulum(run.data_interval_end)
+    ts = logical_date.isoformat()
+    dag_run = SimpleNamespace(
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        run_type=run.run_type,
+        logical_date=logical_date,
+        execution_date=logical_date,
+        data_interval_start=interval_start,
+        data_interval_end=interval_end,
+        conf=dict(run.conf),
+    )
+    params = dict(run.params)
+    params.update({k: v for k, v in task.params.items() if k not in run.conf})
+    return {
+        "dag": task.dag,
+        "task": task,
+        "ti": ti,
+        "task_instance": ti,
+        "task_instance_key_str": f"{run.dag_id}__{ti.task_id}__{logical_date.strftime('%Y%m%d')}",
+        "params": params,
+        "run_id": run.run_id,
+        "dag_run": dag_run,
+        "conf": config,
+        "logical_date": logical_date,
+        "execution_date": logical_date,
+        "data_interval_start": interval_start,
+        "data_interval_end": interval_end,
+        "ds": logical_date.strftime("%Y-%m-%d"),
+        "ds_nodash": logical_date.strftime("%Y%m%d"),
+        "ts": ts,
+        "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+        "ts_nodash_with_tz": ts.replace("-", "").replace(":", ""),
+        "macros": MACROS,
+        "test_mode": run.test_mode,
+        "map_index_template": getattr(task, "map_index_template", None),
+    }

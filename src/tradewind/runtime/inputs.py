@@ -1,0 +1,86 @@
+"""Resolving task outputs (XComArgs) from the values a WorkItem carries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tradewind.definitions.mapping import NotMappable
+from tradewind.definitions.params import DagParam
+from tradewind.definitions.xcom_arg import XComArg
+
+if TYPE_CHECKING:
+    from tradewind.definitions.dag import DAG
+
+
+class ResultSequence(Sequence[Any]):
+    """The results of a mapped task as a downstream task sees them: ordered by map index,
+    read-only, with len, iteration and indexing (like Airflow's lazy XCom sequence)."""
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self._values = values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._values[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"ResultSequence({list(self._values)!r})"
+
+
+class InputsSource:
+    """An :class:`~tradewind.definitions.xcom_arg.XComSource` over a WorkItem's ``inputs``."""
+
+    def __init__(self, inputs: dict[tuple[str, str], Any], dag: DAG | None) -> None:
+        self.inputs = inputs
+        self.dag = dag
+
+    def _is_mapped(self, task_id: str) -> bool:
+        task = self.dag.task_dict.get(task_id) if self.dag is not None else None
+        return task is not None and (task.is_mapped or bool(task.iter_mapped_task_groups()))
+
+    def _raw(self, task_id: str, key: str) -> Any:
+        return self.inputs.get((task_id, key))
+
+    def value(self, task_id: str, key: str) -> Any:
+        raw = self._raw(task_id, key)
+        if raw is not None and self._is_mapped(task_id):
+            return ResultSequence(raw)
+        return raw
+
+    def length(self, task_id: str, key: str) -> int:
+        raw = self._raw(task_id, key)
+        if not isinstance(raw, (list, tuple, dict)):
+            raise NotMappable(task_id, raw)
+        return len(raw)
+
+    def item(self, task_id: str, key: str, index: int) -> Any:
+        raw = self._raw(task_id, key)
+        if isinstance(raw, dict):
+            return list(raw.items())[index]
+        return raw[index]
+
+
+def resolve_references(value: Any, source: InputsSource, params: dict[str, Any]) -> Any:
+    """Replace every XComArg and DagParam inside ``value`` by its run-time value."""
+    if isinstance(value, XComArg):
+        return value.resolve(source)
+    if isinstance(value, DagParam):
+        return value.resolve_param(params)
+    if isinstance(value, list):
+        return [resolve_references(v, source, params) for v in value]
+    if isinstance(value, tuple):
+        return tuple(resolve_references(v, source, params) for v in value)
+    if isinstance(value, dict):
+        return {k: resolve_references(v, source, params) for k, v in value.items()}
+    return value

@@ -1,0 +1,68 @@
+"""The values that cross the boundary between the scheduler and a worker. All picklable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.states import TaskInstanceState
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a task needs to know about the DAG run it belongs to."""
+
+    dag_id: str
+    run_id: str
+    logical_date: datetime
+    data_interval_start: datetime
+    data_interval_end: datetime
+    run_type: str = "manual"
+    conf: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    test_mode: bool = False
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Everything a worker needs to run one task instance; no database handle inside."""
+
+    key: TaskInstanceKey
+    context: RunContext
+    dag_file: str | None = None
+    dag_file_hash: str | None = None
+    # XCom values of upstream tasks, keyed by (task_id, key). A mapped upstream's value is the
+    # ordered list of its instances' values (instances that returned None are left out).
+    inputs: dict[tuple[str, str], Any] = field(default_factory=dict)
+    max_tries: int = 1
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """The user's exception, kept as text so it survives pickling and storage."""
+
+    type: str
+    message: str
+    traceback: str
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """Everything a worker produces for one try of one task instance."""
+
+    key: TaskInstanceKey
+    state: TaskInstanceState
+    started_at: datetime
+    ended_at: datetime
+    return_value: Any = None
+    xcoms: dict[str, Any] = field(default_factory=dict)
+    error: ErrorInfo | None = None
+    retryable: bool = True
+    label: str | None = None
+    skip_task_ids: tuple[str, ...] = ()
+
+    @property
+    def duration(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()

@@ -1,0 +1,1 @@
+"""Deciding what runs next: trigger rules, expansion of mapped tasks, retries, run state."""

@@ -1,0 +1,145 @@
+"""Running one DAG run in this process, without a store: ``tradewind dags test`` and ``tasks test``."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime, timezone
+from typing import TextIO
+
+from tradewind.definitions.dag import DAG
+from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.mapping import MappedOperator
+from tradewind.definitions.params import resolve_params
+from tradewind.definitions.states import TaskInstanceState
+from tradewind.errors import TradewindError
+from tradewind.executors.base import Executor
+from tradewind.executors.inline import InlineExecutor
+from tradewind.runtime.inputs import InputsSource
+from tradewind.runtime.run_task import run_task
+from tradewind.runtime.work import RunContext, TaskResult, WorkItem
+from tradewind.scheduler.run_state import RunState
+
+
+def make_run_context(
+    dag: DAG, logical_date: datetime | None = None, conf: dict[str, object] | None = None, run_type: str = "manual"
+) -> RunContext:
+    """The context of a manual run at ``logical_date`` (now by default), with its data interval."""
+    moment = logical_date or datetime.now(timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    interval = dag.timetable.infer_manual_data_interval(moment)
+    conf = dict(conf or {})
+    return RunContext(
+        dag_id=dag.dag_id,
+        run_id=f"{run_type}__{moment.isoformat()}",
+        logical_date=moment,
+        data_interval_start=interval.start,
+        data_interval_end=interval.end,
+        run_type=run_type,
+        conf=conf,
+        params=resolve_params(dag.params, conf),
+        test_mode=True,
+    )
+
+
+def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: bool = False) -> RunState:
+    """Move ``state`` forward with ``executor`` until every instance is final."""
+
+    def flush_events() -> None:
+        for message in state.events:
+            log.write(f"[scheduler] {message}\n")
+        state.events.clear()
+
+    executor.start()
+    try:
+        while True:
+            ready = state.schedule()
+            flush_events()
+            if ready:
+                inputs_by_task = {r.task_id: state.inputs_for(state.dag.task_dict[r.task_id]) for r in ready}
+                executor.submit([state.work_item(r, inputs_by_task[r.task_id]) for r in ready])
+            results = executor.next_results(timeout=0.5)
+            for result in results:
+                state.apply_result(result, no_retry_delay=no_retry_delay)
+            flush_events()
+            if ready or results:
+                continue
+            if not state.active:
+                return state
+            retry_at = state.next_retry_at()
+            if retry_at is not None:
+                time.sleep(max(0.0, (retry_at - datetime.now(timezone.utc)).total_seconds()))
+                continue
+            if state.deadlocked():
+                log.write("[scheduler] No task can make progress: marking the remaining tasks upstream_failed\n")
+                state.fail_undecided()
+                return state
+    finally:
+        executor.stop()
+
+
+def test_dag(
+    dag: DAG,
+    log: TextIO,
+    *,
+    logical_date: datetime | None = None,
+    conf: dict[str, object] | None = None,
+    no_retry_delay: bool = False,
+    max_map_length: int = 1024,
+) -> RunState:
+    """Run the whole DAG once, inline, printing task logs to ``log``."""
+    context = make_run_context(dag, logical_date, conf)
+    state = RunState(dag, context, max_map_length=max_map_length)
+    executor = InlineExecutor(lambda item: dag.task_dict[item.key.task_id], log)
+    return drive(state, executor, log, no_retry_delay=no_retry_delay)
+
+
+def data_producers(dag: DAG, task_id: str) -> set[str]:
+    """Tasks whose outputs ``task_id`` consumes, directly or through other producers."""
+    found: set[str] = set()
+    pending = [task_id]
+    while pending:
+        task = dag.task_dict[pending.pop()]
+        for arg in task.iter_input_xcom_args():
+            for plain in arg.iter_plain():
+                if plain.task_id not in found:
+                    found.add(plain.task_id)
+                    pending.append(plain.task_id)
+    return found
+
+
+def test_task(
+    dag: DAG,
+    task_id: str,
+    log: TextIO,
+    *,
+    map_index: int = -1,
+    logical_date: datetime | None = None,
+    conf: dict[str, object] | None = None,
+) -> TaskResult:
+    """Run one task instance, ignoring trigger rules. Tasks whose outputs it consumes run first
+    (quietly, in memory) so that its arguments and its expansion are real."""
+    task = dag.get_task(task_id)
+    context = make_run_context(dag, logical_date, conf)
+    producers = data_producers(dag, task_id)
+    state = RunState(dag, context, only=producers)
+    if producers:
+        quiet = io.StringIO()
+        drive(state, InlineExecutor(lambda item: dag.task_dict[item.key.task_id], quiet), quiet)
+        for record in state.records():
+            if record.state is not TaskInstanceState.SUCCESS:
+                log.write(f"[tasks test] upstream {record.task_id} ended {record.state}; its output is missing\n")
+    inputs = state.inputs_for(task)
+    if isinstance(task, MappedOperator):
+        length = task.expand_input.total_length(InputsSource(inputs, dag), task_id)
+        if not 0 <= map_index < length:
+            raise TradewindError(
+                f"Task '{task_id}' is mapped over {length} item(s) in this run: "
+                f"pass --map-index between 0 and {length - 1}"
+            )
+    elif map_index != -1:
+        raise TradewindError(f"Task '{task_id}' is not mapped: leave out --map-index")
+    key = TaskInstanceKey(dag.dag_id, context.run_id, task_id, map_index, 1)
+    item = WorkItem(key=key, context=context, dag_file=dag.fileloc, inputs=inputs, max_tries=task.retries + 1)
+    return run_task(task, item, log)
