@@ -22,6 +22,7 @@ from tradewind.definitions import (
     task,
     task_group,
 )
+from tradewind.definitions.current_context import get_current_context
 from tradewind.errors import (
     DagDefinitionError,
     MappingError,
@@ -29,7 +30,6 @@ from tradewind.errors import (
     TaskSkipped,
     TradewindError,
 )
-from tradewind.definitions.current_context import get_current_context
 
 __version__ = "0.1.0"
 

@@ -94,7 +94,7 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
     if fmt == "dot":
         click.echo(f'digraph "{dag.dag_id}" {{\n  rankdir=LR;')
         for task in ordered:
-            shape = ', peripheries=2' if task.is_mapped else ""
+            shape = ", peripheries=2" if task.is_mapped else ""
             click.echo(f'  "{task.task_id}" [shape=box{shape}];')
         for task in ordered:
             for down in sorted(task.downstream_task_ids):
@@ -156,7 +156,9 @@ def instance_rows(state: RunState) -> list[dict[str, Any]]:
 @click.option("--conf", "-c", help="JSON object passed as the run's conf (overrides params).")
 @click.option("--no-retry-delay", is_flag=True, help="Retry failed tasks at once instead of waiting retry_delay.")
 @output_option
-def test(dag_id: str, logical_date: str | None, dags_folder: Path | None, conf: str | None, no_retry_delay: bool, output: str) -> None:
+def test(
+    dag_id: str, logical_date: str | None, dags_folder: Path | None, conf: str | None, no_retry_delay: bool, output: str
+) -> None:
     """Run one whole DAG run in this process and print every task's log.
 
     Exit code 0 when the run succeeds, 1 when it fails.

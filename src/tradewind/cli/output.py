@@ -23,7 +23,9 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None, empty: str = "Nothing to show.") -> None:
+def print_table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None, empty: str = "Nothing to show."
+) -> None:
     if not rows:
         click.echo(empty)
         return

@@ -44,7 +44,9 @@ def list_tasks(dag_id: str, dags_folder: Path | None, output: str) -> None:
 @click.option("--map-index", type=int, default=-1, show_default=True, help="Which instance of a mapped task to run.")
 @dags_folder_option
 @output_option
-def test(dag_id: str, task_id: str, logical_date: str | None, map_index: int, dags_folder: Path | None, output: str) -> None:
+def test(
+    dag_id: str, task_id: str, logical_date: str | None, map_index: int, dags_folder: Path | None, output: str
+) -> None:
     """Run one task instance in this process, ignoring its trigger rule.
 
     Tasks whose outputs it consumes (its XCom inputs) run first, quietly, so its arguments are

@@ -76,9 +76,7 @@ def validate_id(value: object, what: str) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise DagDefinitionError(f"{what} {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
     if not ID_PATTERN.match(value):
-        raise DagDefinitionError(
-            f"{what} {value!r} is invalid: use only letters, digits, underscores, dots and dashes"
-        )
+        raise DagDefinitionError(f"{what} {value!r} is invalid: use only letters, digits, underscores, dots and dashes")
     return value
 
 
@@ -142,7 +140,9 @@ class AbstractOperator(DependencyMixin):
     do_xcom_push: bool
     multiple_outputs: bool
 
-    def _place(self, task_id: str, dag: DAG | None, task_group: TaskGroup | None) -> tuple[DAG | None, TaskGroup | None, str]:
+    def _place(
+        self, task_id: str, dag: DAG | None, task_group: TaskGroup | None
+    ) -> tuple[DAG | None, TaskGroup | None, str]:
         """Find this node's DAG and group and compute its full task_id (group prefix included)."""
         validate_id(task_id, "task_id")
         dag = dag if dag is not None else _context.current_dag()
@@ -153,7 +153,9 @@ class AbstractOperator(DependencyMixin):
         full_id = task_group.child_id(task_id) if task_group is not None else task_id
         return dag, task_group, full_id
 
-    def _init_node(self, task_id: str, dag: DAG | None, task_group: TaskGroup | None, arguments: dict[str, Any]) -> None:
+    def _init_node(
+        self, task_id: str, dag: DAG | None, task_group: TaskGroup | None, arguments: dict[str, Any]
+    ) -> None:
         self.task_id = task_id
         self.dag = None
         self.task_group = task_group

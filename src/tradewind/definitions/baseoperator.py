@@ -72,7 +72,11 @@ class BaseOperator(AbstractOperator):
     def __setattr__(self, name: str, value: Any) -> None:
         # A task output assigned to a templated field makes its producer an upstream task.
         super().__setattr__(name, value)
-        if name in self.template_fields and getattr(self, "mapped_from", None) is None and hasattr(self, "downstream_task_ids"):
+        if (
+            name in self.template_fields
+            and getattr(self, "mapped_from", None) is None
+            and hasattr(self, "downstream_task_ids")
+        ):
             for arg in iter_xcom_args(value):
                 self.set_upstream(arg)
 

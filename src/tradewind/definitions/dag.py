@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions import _context
@@ -28,7 +28,7 @@ def as_utc_aware(value: datetime | None, what: str) -> datetime | None:
     if not isinstance(value, datetime):
         raise DagDefinitionError(f"{what} must be a datetime, got {value!r}")
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -85,7 +85,7 @@ class DAG:
         self.end_date = as_utc_aware(end_date or self.default_args.get("end_date"), f"DAG '{dag_id}': end_date")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"DAG '{dag_id}': end_date {self.end_date} is before start_date {self.start_date}")
-        self.timezone = self.start_date.tzinfo if self.start_date else timezone.utc
+        self.timezone = self.start_date.tzinfo if self.start_date else UTC
         self.timetable = timetable_for(schedule, self.timezone)
         self.description = description
         self.params: dict[str, Any] = dict(params or {})
@@ -122,9 +122,7 @@ class DAG:
         if task.task_id in self.task_dict and self.task_dict[task.task_id] is not task:
             raise DagDefinitionError(f"Duplicate task_id '{task.task_id}' in DAG '{self.dag_id}'")
         if task.task_id in self.used_group_ids:
-            raise DagDefinitionError(
-                f"task_id '{task.task_id}' is already used as a group_id in DAG '{self.dag_id}'"
-            )
+            raise DagDefinitionError(f"task_id '{task.task_id}' is already used as a group_id in DAG '{self.dag_id}'")
         self.task_dict[task.task_id] = task
         task.dag = self
 
@@ -185,7 +183,7 @@ class DAG:
 
         def visit(tid: str) -> list[str] | None:
             if tid in visiting:
-                return visiting[visiting.index(tid) :] + [tid]
+                return [*visiting[visiting.index(tid) :], tid]
             if tid in done:
                 return None
             visiting.append(tid)

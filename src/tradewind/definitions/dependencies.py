@@ -4,14 +4,13 @@ for tasks: an operator, a task group, or a task's output (XComArg)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Union
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
 
 from tradewind.errors import DagDefinitionError
 
 if TYPE_CHECKING:
-    from tradewind.definitions.baseoperator import AbstractOperator
-
-    DependencyLike = Union["DependencyMixin", Sequence["DependencyMixin"]]
+    from tradewind.definitions.abstractoperator import AbstractOperator
 
 
 class DependencyMixin:
@@ -25,13 +24,13 @@ class DependencyMixin:
     def leaves(self) -> list[AbstractOperator]:
         raise NotImplementedError
 
-    def set_downstream(self, other: DependencyLike) -> None:
+    def set_downstream(self, other: DependencyMixin | Sequence[DependencyMixin]) -> None:
         for target in _as_list(other):
             for leaf in self.leaves:
                 for root in target.roots:
                     leaf._add_edge_to(root)
 
-    def set_upstream(self, other: DependencyLike) -> None:
+    def set_upstream(self, other: DependencyMixin | Sequence[DependencyMixin]) -> None:
         for source in _as_list(other):
             source.set_downstream(self)
 
@@ -70,7 +69,7 @@ def chain(*elements: Any) -> None:
 
     >>> chain(a, [b, c], [d, e], f)   # a>>b>>d>>f and a>>c>>e>>f
     """
-    for upstream, downstream in zip(elements, elements[1:]):
+    for upstream, downstream in pairwise(elements):
         up_is_list = isinstance(upstream, (list, tuple))
         down_is_list = isinstance(downstream, (list, tuple))
         if up_is_list and down_is_list:

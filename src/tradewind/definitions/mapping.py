@@ -217,7 +217,9 @@ class MappedOperator(AbstractOperator):
         # TaskFlow tasks receive mapped elements as function arguments, i.e. inside op_kwargs.
         self.expand_into = expand_into
         kwargs = dict(partial_kwargs)
-        dag, group, task_id = self._place(kwargs.pop("task_id"), kwargs.pop("dag", None), kwargs.pop("task_group", None))
+        dag, group, task_id = self._place(
+            kwargs.pop("task_id"), kwargs.pop("dag", None), kwargs.pop("task_group", None)
+        )
         base = {name: kwargs.pop(name) for name in list(kwargs) if name in BASE_DEFAULTS}
         self.partial_base_kwargs = base
         self.partial_kwargs = kwargs  # operator-specific constants

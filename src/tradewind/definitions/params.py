@@ -36,9 +36,7 @@ class Param:
             allowed = tuple(t for n in names for t in _JSON_TYPES.get(n, (object,)))
             is_bool_for_number = isinstance(final, bool) and "boolean" not in names
             if not isinstance(final, allowed) or is_bool_for_number:
-                raise DagDefinitionError(
-                    f"Param '{name}' expects type {kinds}, got {type(final).__name__} ({final!r})"
-                )
+                raise DagDefinitionError(f"Param '{name}' expects type {kinds}, got {type(final).__name__} ({final!r})")
         return final
 
     def __repr__(self) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from tradewind.errors import DagDefinitionError
 
 
-class TaskInstanceState(str, Enum):
+class TaskInstanceState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     RUNNING = "running"
@@ -17,9 +17,6 @@ class TaskInstanceState(str, Enum):
     UPSTREAM_FAILED = "upstream_failed"
     UP_FOR_RETRY = "up_for_retry"
     REMOVED = "removed"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def finished(self) -> bool:
@@ -37,17 +34,14 @@ FINISHED_STATES = frozenset(
 )
 
 
-class DagRunState(str, Enum):
+class DagRunState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCESS = "success"
     FAILED = "failed"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class TriggerRule(str, Enum):
+class TriggerRule(StrEnum):
     """When a task may run, given the states of its upstream task instances."""
 
     ALL_SUCCESS = "all_success"
@@ -62,15 +56,10 @@ class TriggerRule(str, Enum):
     NONE_SKIPPED = "none_skipped"
     ALWAYS = "always"
 
-    def __str__(self) -> str:
-        return self.value
-
     @classmethod
     def parse(cls, value: str | TriggerRule) -> TriggerRule:
         try:
             return cls(value)
         except ValueError:
             valid = ", ".join(rule.value for rule in cls)
-            raise DagDefinitionError(
-                f"Unknown trigger_rule {value!r}; use one of: {valid}"
-            ) from None
+            raise DagDefinitionError(f"Unknown trigger_rule {value!r}; use one of: {valid}") from None

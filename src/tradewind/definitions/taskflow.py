@@ -53,7 +53,9 @@ class DecoratedBashOperator(BashOperator):
     custom_operator_name = "@task.bash"
     template_fields = ("bash_command", "env", "cwd", "op_args", "op_kwargs")
 
-    def __init__(self, *, python_callable: Callable[..., Any], op_args: Any = None, op_kwargs: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, python_callable: Callable[..., Any], op_args: Any = None, op_kwargs: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(bash_command="", **kwargs)
         self.python_callable = python_callable
         self.op_args = list(op_args or [])
@@ -131,7 +133,9 @@ class TaskFunction:
 
     def override(self, **task_kwargs: Any) -> TaskFunction:
         """The same function with other task arguments (``task_id``, ``retries``, ...)."""
-        return TaskFunction(self.function, self.operator_class, {**self.task_kwargs, **task_kwargs}, self.partial_kwargs)
+        return TaskFunction(
+            self.function, self.operator_class, {**self.task_kwargs, **task_kwargs}, self.partial_kwargs
+        )
 
     # -- mapping
     def _check_names(self, call: str, names: Any) -> None:

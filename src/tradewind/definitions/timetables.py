@@ -8,7 +8,7 @@ the last complete interval before it. croniter is imported only when a cron sche
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradewind.errors import DagDefinitionError
@@ -56,7 +56,7 @@ class CronDataIntervalTimetable(Timetable):
 
     periodic = True
 
-    def __init__(self, expression: str, tz: Any = timezone.utc) -> None:
+    def __init__(self, expression: str, tz: Any = UTC) -> None:
         self.summary = expression
         self.expression = CRON_PRESETS.get(expression, expression)
         self.tz = tz
@@ -77,7 +77,7 @@ class CronDataIntervalTimetable(Timetable):
         local = start.astimezone(self.tz) if hasattr(self.tz, "utcoffset") else start
         it = croniter(self.expression, local)
         found = it.get_next(datetime) if forward else it.get_prev(datetime)
-        return found.astimezone(timezone.utc)
+        return found.astimezone(UTC)
 
     def align_to_prev(self, moment: datetime) -> datetime:
         """``moment`` itself if it is on the schedule, else the schedule time just before it."""
@@ -111,7 +111,7 @@ class DeltaDataIntervalTimetable(Timetable):
         return DataInterval(run_after - self.delta, run_after)
 
 
-def timetable_for(schedule: object, tz: Any = timezone.utc) -> Timetable:
+def timetable_for(schedule: object, tz: Any = UTC) -> Timetable:
     """Turn the value of ``DAG(schedule=...)`` into a timetable, or raise DagDefinitionError."""
     if schedule is None:
         return NullTimetable()

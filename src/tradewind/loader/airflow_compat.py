@@ -13,21 +13,21 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
 import tradewind.definitions as d
 from tradewind import errors
+from tradewind.definitions.current_context import get_current_context
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.definitions.xcom_arg import XComArg
-from tradewind.definitions.current_context import get_current_context
 
 
 def days_ago(n: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """Airflow 1/2's ``airflow.utils.dates.days_ago``: midnight UTC ``n`` days ago."""
-    today = datetime.now(timezone.utc).replace(hour=hour, minute=minute, second=second, microsecond=0)
+    today = datetime.now(UTC).replace(hour=hour, minute=minute, second=second, microsecond=0)
     return today - timedelta(days=n)
 
 
@@ -102,7 +102,11 @@ MODULES: dict[str, dict[str, Any]] = {
     "airflow.utils.trigger_rule": {"TriggerRule": d.TriggerRule},
     "airflow.utils.helpers": {"chain": d.chain, "cross_downstream": d.cross_downstream},
     "airflow.utils.dates": {"days_ago": days_ago},
-    "airflow.utils.state": {"TaskInstanceState": TaskInstanceState, "DagRunState": DagRunState, "State": TaskInstanceState},
+    "airflow.utils.state": {
+        "TaskInstanceState": TaskInstanceState,
+        "DagRunState": DagRunState,
+        "State": TaskInstanceState,
+    },
     "airflow.exceptions": _EXCEPTIONS,
 }
 

@@ -117,7 +117,7 @@ def import_dag_file(path: Path, timeout: float = 0) -> tuple[list[DAG], ImportEr
     try:
         with _time_limit(timeout, path):
             spec.loader.exec_module(module)
-    except BaseException as exc:  # noqa: BLE001 - any failure of user code is an import error
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         sys.modules.pop(name, None)

@@ -41,7 +41,7 @@ def iter_dag_files(folder: Path) -> list[Path]:
     found: list[Path] = []
 
     def walk(directory: Path, inherited: list[tuple[Path, list[str]]]) -> None:
-        rules = inherited + [(directory, read_patterns(directory))]
+        rules = [*inherited, (directory, read_patterns(directory))]
         for entry in sorted(directory.iterdir()):
             if entry.name.startswith(".") or entry.name == "__pycache__":
                 continue

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tradewind.definitions.abstractoperator import AbstractOperator
     from tradewind.runtime.task_instance import RuntimeTaskInstance
 
+
 def _pendulum(value: datetime) -> Any:
     import pendulum
 

@@ -9,15 +9,15 @@ import threading
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
+from tradewind.definitions.current_context import reset_current_context, set_current_context
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
 from tradewind.errors import TaskFailedNoRetry, TaskSkipped, TaskTimeout, XComValueError
-from tradewind.definitions.current_context import reset_current_context, set_current_context
 from tradewind.runtime.context import build_context
 from tradewind.runtime.inputs import InputsSource, ResultSequence
 from tradewind.runtime.logs import capture_task_output
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @contextmanager
@@ -125,7 +125,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             writer.emit("INFO", f"Skipping: {exc}")
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:  # noqa: BLE001 - user errors, SystemExit included, end the try
+        except BaseException as exc:
             state = TaskInstanceState.FAILED
             retryable = not isinstance(exc, (TaskFailedNoRetry, XComValueError))
             error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())

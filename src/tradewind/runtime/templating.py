@@ -73,7 +73,9 @@ def _with_macros(context: dict[str, Any], dag: DAG | None) -> dict[str, Any]:
     return context
 
 
-def render_value(value: Any, context: dict[str, Any], dag: DAG | None, source: InputsSource, extensions: tuple[str, ...] = ()) -> Any:
+def render_value(
+    value: Any, context: dict[str, Any], dag: DAG | None, source: InputsSource, extensions: tuple[str, ...] = ()
+) -> Any:
     """Resolve task outputs and DAG params, and render strings, anywhere inside ``value``."""
     if isinstance(value, XComArg):
         return value.resolve(source)  # an upstream's value is data, never a template
@@ -92,7 +94,7 @@ def render_value(value: Any, context: dict[str, Any], dag: DAG | None, source: I
 
 def render_template_fields(operator: BaseOperator, context: dict[str, Any], source: InputsSource) -> None:
     """Render every templated field of ``operator`` in place; mapped values stay as they are."""
-    mapped = getattr(operator, "mapped_keys", frozenset())
+    mapped: frozenset[str] = getattr(operator, "mapped_keys", frozenset())
     extensions = tuple(operator.template_ext)
     for field in operator.template_fields:
         if field in mapped:

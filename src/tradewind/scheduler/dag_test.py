@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TextIO
 
 from tradewind.definitions.dag import DAG
@@ -25,9 +25,9 @@ def make_run_context(
     dag: DAG, logical_date: datetime | None = None, conf: dict[str, object] | None = None, run_type: str = "manual"
 ) -> RunContext:
     """The context of a manual run at ``logical_date`` (now by default), with its data interval."""
-    moment = logical_date or datetime.now(timezone.utc)
+    moment = logical_date or datetime.now(UTC)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     interval = dag.timetable.infer_manual_data_interval(moment)
     conf = dict(conf or {})
     return RunContext(
@@ -69,7 +69,7 @@ def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: b
                 return state
             retry_at = state.next_retry_at()
             if retry_at is not None:
-                time.sleep(max(0.0, (retry_at - datetime.now(timezone.utc)).total_seconds()))
+                time.sleep(max(0.0, (retry_at - datetime.now(UTC)).total_seconds()))
                 continue
             if state.deadlocked():
                 log.write("[scheduler] No task can make progress: marking the remaining tasks upstream_failed\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradewind.definitions.abstractoperator import AbstractOperator
@@ -54,7 +54,7 @@ class InstanceRecord:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def retry_delay_for(task: AbstractOperator, try_number: int) -> timedelta:
@@ -70,7 +70,9 @@ def retry_delay_for(task: AbstractOperator, try_number: int) -> timedelta:
 class RunState:
     """All task instances of one DAG run and the rules that move them forward."""
 
-    def __init__(self, dag: DAG, context: RunContext, *, max_map_length: int = 1024, only: set[str] | None = None) -> None:
+    def __init__(
+        self, dag: DAG, context: RunContext, *, max_map_length: int = 1024, only: set[str] | None = None
+    ) -> None:
         self.dag = dag
         self.context = context
         self.max_map_length = max_map_length
@@ -78,9 +80,7 @@ class RunState:
         self.instances: dict[str, dict[int, InstanceRecord]] = {
             t.task_id: {UNMAPPED: InstanceRecord(t.task_id)} for t in self.order
         }
-        self.counts: dict[str, Counter[TaskInstanceState | None]] = {
-            t.task_id: Counter({None: 1}) for t in self.order
-        }
+        self.counts: dict[str, Counter[TaskInstanceState | None]] = {t.task_id: Counter({None: 1}) for t in self.order}
         self._dirty: set[str] = {t.task_id for t in self.order}
         self._pending_tasks: set[str] = {t.task_id for t in self.order}  # instances not yet decided
         self.events: list[str] = []  # scheduler-level messages for the log
@@ -211,7 +211,9 @@ class RunState:
 
     def work_item(self, record: InstanceRecord, inputs: dict[tuple[str, str], Any] | None = None) -> WorkItem:
         task = self.dag.task_dict[record.task_id]
-        key = TaskInstanceKey(self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number)
+        key = TaskInstanceKey(
+            self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
+        )
         return WorkItem(
             key=key,
             context=self.context,
@@ -256,7 +258,9 @@ class RunState:
         for downstream_id in task.downstream_task_ids:
             downstream = self.dag.task_dict[downstream_id]
             if isinstance(downstream, MappedOperator) and any(
-                plain.task_id == task.task_id for arg in downstream.expand_input.iter_xcom_args() for plain in arg.iter_plain()
+                plain.task_id == task.task_id
+                for arg in downstream.expand_input.iter_xcom_args()
+                for plain in arg.iter_plain()
             ):
                 return MapLengthExceededError(task.task_id, downstream_id, len(value), self.max_map_length)
         return None

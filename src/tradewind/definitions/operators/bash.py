@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from typing import Any
 
 from tradewind.definitions.baseoperator import BaseOperator
@@ -17,7 +18,7 @@ class BashOperator(BaseOperator):
     >>> BashOperator(task_id="hello", bash_command="echo {{ ds }}")
     """
 
-    template_fields = ("bash_command", "env", "cwd")
+    template_fields: Sequence[str] = ("bash_command", "env", "cwd")
     template_ext = (".sh", ".bash")
     ui_color = "#f0ede4"
 

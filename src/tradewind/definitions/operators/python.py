@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions.baseoperator import BaseOperator
 from tradewind.errors import DagDefinitionError, TradewindError
 
+if TYPE_CHECKING:
+    from tradewind.definitions.dag import DAG
 
-def call_with_context(fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
+
+def call_with_context(
+    fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any], context: Mapping[str, Any]
+) -> Any:
     """Call ``fn(*args, **kwargs)``, adding context values for parameters that name them.
 
     A function with ``**kwargs`` receives the whole context (as in Airflow); otherwise only the
@@ -51,7 +56,9 @@ class PythonOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if not callable(python_callable):
-            raise DagDefinitionError(f"Task '{self.task_id}': python_callable must be callable, got {python_callable!r}")
+            raise DagDefinitionError(
+                f"Task '{self.task_id}': python_callable must be callable, got {python_callable!r}"
+            )
         self.python_callable = python_callable
         self.op_args = list(op_args or [])
         self.op_kwargs = dict(op_kwargs or {})
@@ -70,21 +77,27 @@ class SkipMixin:
 
     task_id: str
     downstream_task_ids: set[str]
-    dag: Any
+    dag: DAG | None
+
+    def _owning_dag(self) -> DAG:
+        if self.dag is None:
+            raise TradewindError(f"Task '{self.task_id}' must belong to a DAG to skip downstream tasks")
+        return self.dag
 
     def skip_all_except(self, ti: Any, follow: str | Iterable[str] | None) -> None:
         """Skip every direct downstream task except those in ``follow`` (task or group ids)."""
+        dag = self._owning_dag()
         wanted = {follow} if isinstance(follow, str) else set(follow or [])
         followed: set[str] = set()
         for name in wanted:
-            if self.dag.has_task(name):
+            if dag.has_task(name):
                 followed.add(name)
-            elif name in self.dag.used_group_ids:
-                followed.update(t.task_id for t in _group(self.dag, name).roots)
+            elif name in dag.used_group_ids:
+                followed.update(t.task_id for t in _group(dag, name).roots)
             else:
                 raise TradewindError(
                     f"Branch task '{self.task_id}' returned {name!r}, which is not a task or task group "
-                    f"of DAG '{self.dag.dag_id}'"
+                    f"of DAG '{dag.dag_id}'"
                 )
         ti.skip_tasks(sorted(self.downstream_task_ids - followed))
 
@@ -140,5 +153,5 @@ class ShortCircuitOperator(PythonOperator, SkipMixin):
             task_id = pending.pop()
             if task_id not in found:
                 found.add(task_id)
-                pending.extend(self.dag.task_dict[task_id].downstream_task_ids)
+                pending.extend(self._owning_dag().task_dict[task_id].downstream_task_ids)
         return found
