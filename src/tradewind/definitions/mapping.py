@@ -71,6 +71,11 @@ class ExpandInput:
         """Argument names known at definition time (empty when they come from an XComArg)."""
         return set()
 
+    def names_from_xcom(self, map_index: int) -> set[str]:
+        """Arguments whose value for ``map_index`` comes from a task's output. Those are data and
+        are never rendered as templates; literal mapped values are rendered, as in Airflow."""
+        raise NotImplementedError
+
 
 class DictOfListsExpandInput(ExpandInput):
     """``expand(a=[...], b=xcom)``: the cartesian product of every argument's elements."""
@@ -100,6 +105,9 @@ class DictOfListsExpandInput(ExpandInput):
     def mapped_names(self) -> set[str]:
         return set(self.value)
 
+    def names_from_xcom(self, map_index: int) -> set[str]:
+        return {name for name, v in self.value.items() if isinstance(v, XComArg)}
+
 
 class ListOfDictsExpandInput(ExpandInput):
     """``expand_kwargs([{...}, {...}])`` or ``expand_kwargs(xcom)``: one instance per dict."""
@@ -118,6 +126,14 @@ class ListOfDictsExpandInput(ExpandInput):
         if not isinstance(item, Mapping):
             raise UnmappableValueError(task_id, f"expand_kwargs[{map_index}]", _producer(self.value), item)
         return {str(k): (v.resolve(source) if isinstance(v, XComArg) else v) for k, v in item.items()}
+
+    def names_from_xcom(self, map_index: int) -> set[str]:
+        if isinstance(self.value, XComArg):
+            return {"*"}
+        item = self.value[map_index]
+        if isinstance(item, XComArg):
+            return {"*"}
+        return {str(k) for k, v in item.items() if isinstance(v, XComArg)}
 
 
 def _producer(value: Any) -> str | None:
@@ -243,15 +259,18 @@ class MappedOperator(AbstractOperator):
     def output(self) -> PlainXComArg:
         return PlainXComArg(self)
 
-    def unmap(self, expanded: dict[str, Any]) -> BaseOperator:
-        """A plain operator for one instance: partial constants plus this instance's elements."""
+    def unmap(self, expanded: dict[str, Any], from_xcom: set[str] | frozenset[str] = frozenset()) -> BaseOperator:
+        """A plain operator for one instance: partial constants plus this instance's elements.
+
+        ``from_xcom`` names the elements that came from a task's output ("*" for all of them);
+        the runtime passes those as they are instead of rendering them as templates."""
         kwargs = {**self.partial_kwargs, **self.partial_base_kwargs}
         if self.expand_into:
             kwargs[self.expand_into] = {**kwargs.get(self.expand_into, {}), **expanded}
         else:
             kwargs.update(expanded)
         operator = self.operator_class(task_id=self.task_id, _unmapped_from=self, **kwargs)
-        operator.mapped_keys = frozenset(expanded)  # mapped values are passed as they are, never rendered
+        operator.unrendered_keys = frozenset(expanded) if "*" in from_xcom else frozenset(from_xcom)
         return operator
 
     def __repr__(self) -> str:

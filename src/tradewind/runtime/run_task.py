@@ -80,8 +80,9 @@ def check_storable(task_id: str, value: Any) -> None:
 def prepare_operator(task: AbstractOperator, item: WorkItem, source: InputsSource) -> BaseOperator:
     """The operator to execute: a copy of the task, or for a mapped task the instance's own operator."""
     if isinstance(task, MappedOperator):
-        expanded = task.expand_input.kwargs_for(item.key.map_index, source, task.task_id)
-        return task.unmap(expanded)
+        index = item.key.map_index
+        expanded = task.expand_input.kwargs_for(index, source, task.task_id)
+        return task.unmap(expanded, task.expand_input.names_from_xcom(index))
     return copy.copy(task)  # type: ignore[return-value]
 
 

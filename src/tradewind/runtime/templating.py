@@ -93,8 +93,9 @@ def render_value(
 
 
 def render_template_fields(operator: BaseOperator, context: dict[str, Any], source: InputsSource) -> None:
-    """Render every templated field of ``operator`` in place; mapped values stay as they are."""
-    mapped: frozenset[str] = getattr(operator, "mapped_keys", frozenset())
+    """Render every templated field of ``operator`` in place; values that came from a task's
+    output through mapping stay as they are."""
+    mapped: frozenset[str] = getattr(operator, "unrendered_keys", frozenset())
     extensions = tuple(operator.template_ext)
     for field in operator.template_fields:
         if field in mapped:
