@@ -270,9 +270,7 @@ def test_dags_folder_defaults_to_home_dags(run_cli, tradewind_home, write_dag):
     assert parse_json(ran)["state"] == "success"
 
 
-def test_environment_beats_home_and_option_beats_environment(
-    run_cli, tradewind_home, dags_folder, tmp_path, write_dag
-):
+def test_environment_beats_home_and_option_beats_environment(run_cli, tradewind_home, dags_folder, tmp_path, write_dag):
     write_dag(tradewind_home / "dags", "home_dag.py", simple_dag("from_home_dag"))
     write_dag(dags_folder, "env_dag.py", simple_dag("from_env_dag"))
     option_folder = tmp_path / "option_dags"

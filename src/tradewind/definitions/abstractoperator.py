@@ -16,9 +16,9 @@ from tradewind.errors import DagDefinitionError
 
 if TYPE_CHECKING:
     from tradewind.definitions.dag import DAG
-    from tradewind.definitions.taskgroup import TaskGroup
+    from tradewind.definitions.taskgroup import MappedTaskGroup, TaskGroup
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]+")
 MAX_ID_LENGTH = 250
 
 # The arguments every operator accepts, with their defaults; default_args may set any of them.
@@ -75,7 +75,7 @@ def validate_id(value: object, what: str) -> str:
         raise DagDefinitionError(f"{what} must be a non-empty string, got {value!r}")
     if len(value) > MAX_ID_LENGTH:
         raise DagDefinitionError(f"{what} {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value):
         raise DagDefinitionError(f"{what} {value!r} is invalid: use only letters, digits, underscores, dots and dashes")
     return value
 
@@ -230,9 +230,18 @@ class AbstractOperator(DependencyMixin):
     def validate_in_dag(self) -> None:
         """Checks that need the finished DAG (mapped operators add their own)."""
 
-    def iter_mapped_task_groups(self) -> list[TaskGroup]:
-        """The mapped task groups this node is inside, innermost first."""
-        return [g for g in (self.task_group.ancestry() if self.task_group else []) if g.is_mapped]
+    @property
+    def mapped_group(self) -> MappedTaskGroup | None:
+        """The mapped task group this node runs in (one instance per group element), if any."""
+        for group in self.task_group.ancestry() if self.task_group else []:
+            if group.is_mapped:
+                return group  # type: ignore[return-value]
+        return None
+
+    @property
+    def expands_at_run_time(self) -> bool:
+        """True for a mapped task and for any task inside a mapped task group."""
+        return self.is_mapped or self.mapped_group is not None
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"

@@ -159,6 +159,28 @@ def check_mapped_value(call: str, name: str, value: Any) -> None:
         )
 
 
+class MappedArgument(XComArg):
+    """An argument of a mapped ``@task_group`` function: inside the group, instance ``i`` of a
+    task sees element ``i`` of the group's expand input for this name."""
+
+    def __init__(self, expand_input: ExpandInput, name: str) -> None:
+        self.expand_input = expand_input
+        self.name = name
+
+    def iter_plain(self) -> Iterator[PlainXComArg]:
+        for arg in self.expand_input.iter_xcom_args():
+            yield from arg.iter_plain()
+
+    def resolve(self, source: XComSource) -> Any:
+        return self.expand_input.kwargs_for(source.map_index, source, source.task_id)[self.name]
+
+    def length(self, source: XComSource) -> int:
+        raise MappingError(f"cannot map over the mapped task group argument {self.name!r} a second time")
+
+    def __repr__(self) -> str:
+        return f"MappedArgument({self.name!r})"
+
+
 class OperatorPartial:
     """``SomeOperator.partial(task_id=..., **constants)``: waits for ``expand()``."""
 
@@ -249,6 +271,11 @@ class MappedOperator(AbstractOperator):
         yield from iter_xcom_args(self.partial_kwargs)
 
     def validate_in_dag(self) -> None:
+        if self.mapped_group is not None:
+            raise MappingError(
+                f"Task '{self.task_id}' is mapped inside the mapped task group "
+                f"'{self.mapped_group.group_id}'; mapping inside a mapped task group is not supported"
+            )
         if self.trigger_rule == TriggerRule.ALWAYS and any(True for _ in self.expand_input.iter_xcom_args()):
             raise MappingError(
                 f"Task '{self.task_id}' maps over an upstream task's output, so it cannot use "

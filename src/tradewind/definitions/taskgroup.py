@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions import _context
 from tradewind.definitions.abstractoperator import validate_id
 from tradewind.definitions.dependencies import DependencyMixin
-from tradewind.errors import DagDefinitionError
+from tradewind.definitions.mapping import (
+    DictOfListsExpandInput,
+    ExpandInput,
+    ListOfDictsExpandInput,
+    MappedArgument,
+    check_mapped_value,
+)
+from tradewind.definitions.xcom_arg import XComArg
+from tradewind.errors import DagDefinitionError, MappingError
 
 if TYPE_CHECKING:
     from tradewind.definitions.abstractoperator import AbstractOperator
     from tradewind.definitions.dag import DAG
-    from tradewind.definitions.mapping import ExpandInput
 
 
 class TaskGroup(DependencyMixin):
@@ -127,31 +135,88 @@ class MappedTaskGroup(TaskGroup):
     def __init__(self, group_id: str, *, expand_input: ExpandInput, **kwargs: Any) -> None:
         super().__init__(group_id, **kwargs)
         self.expand_input = expand_input
+        parent = self.parent_group
+        if parent is not None and any(g.is_mapped for g in parent.ancestry()):
+            raise MappingError(
+                f"Mapped task group '{self.group_id}' is inside another mapped task group; nesting is not supported"
+            )
 
 
 class TaskGroupFunction:
     """What ``@task_group`` returns: call it (or ``.expand()`` it) inside a DAG to build the group."""
 
-    def __init__(self, function: Callable[..., Any], group_kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, function: Callable[..., Any], group_kwargs: dict[str, Any], partial_kwargs: dict[str, Any] | None = None
+    ) -> None:
         self.function = function
         self.group_kwargs = group_kwargs
-        self.partial_kwargs: dict[str, Any] = {}
+        self.partial_kwargs = dict(partial_kwargs or {})
+        self.signature = inspect.signature(function)
         functools.update_wrapper(self, function)
 
     def _group_id(self) -> str:
         return self.group_kwargs.get("group_id") or self.function.__name__
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _options(self) -> dict[str, Any]:
         options = {k: v for k, v in self.group_kwargs.items() if k != "group_id"}
         options.setdefault("add_suffix_on_collision", True)
-        with TaskGroup(self._group_id(), **options) as group:
-            result = self.function(*args, **kwargs)
+        return options
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with TaskGroup(self._group_id(), **self._options()) as group:
+            result = self.function(*args, **{**self.partial_kwargs, **kwargs})
         # A function that returns a task output lets callers chain on that output; otherwise
         # the group itself stands for its tasks.
         return group if result is None else result
 
     def override(self, **group_kwargs: Any) -> TaskGroupFunction:
-        return TaskGroupFunction(self.function, {**self.group_kwargs, **group_kwargs})
+        return TaskGroupFunction(self.function, {**self.group_kwargs, **group_kwargs}, self.partial_kwargs)
+
+    # -- mapping: one instance of every task in the group per element
+    def _check_names(self, call: str, names: Any) -> None:
+        params = self.signature.parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        for name in names:
+            if name not in params and not takes_any:
+                raise MappingError(f"{self._group_id()}.{call}() got an unexpected keyword argument {name!r}")
+
+    def partial(self, *args: Any, **kwargs: Any) -> TaskGroupFunction:
+        if args:
+            raise MappingError(f"{self._group_id()}.partial() takes keyword arguments only, got {len(args)} positional")
+        self._check_names("partial", kwargs)
+        return TaskGroupFunction(self.function, self.group_kwargs, {**self.partial_kwargs, **kwargs})
+
+    def expand(self, *args: Any, **mapped: Any) -> Any:
+        call = f"{self._group_id()}.expand"
+        if args:
+            raise MappingError(f"{call}() takes keyword arguments only, got {len(args)} positional")
+        if not mapped:
+            raise MappingError(f"{call}() needs at least one keyword argument to map over")
+        self._check_names("expand", mapped)
+        for name, value in mapped.items():
+            if name in self.partial_kwargs:
+                raise MappingError(f"{call}() got an argument {name!r} that was already given to partial()")
+            check_mapped_value(call, name, value)
+        return self._build(DictOfListsExpandInput(dict(mapped)), list(mapped))
+
+    def expand_kwargs(self, kwargs: Any) -> Any:
+        call = f"{self._group_id()}.expand_kwargs"
+        if isinstance(kwargs, XComArg):
+            check_mapped_value(call, "kwargs", kwargs)
+        elif not isinstance(kwargs, (list, tuple)):
+            raise MappingError(f"{call}() takes a list of dicts or a task's output, got {type(kwargs).__name__!r}")
+        names = [
+            p.name
+            for p in self.signature.parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in self.partial_kwargs
+        ]
+        return self._build(ListOfDictsExpandInput(kwargs), names)
+
+    def _build(self, expand_input: ExpandInput, names: list[str]) -> Any:
+        arguments = {name: MappedArgument(expand_input, name) for name in names}
+        with MappedTaskGroup(self._group_id(), expand_input=expand_input, **self._options()) as group:
+            result = self.function(**self.partial_kwargs, **arguments)
+        return group if result is None else result
 
 
 def task_group(python_callable: Callable[..., Any] | None = None, **group_kwargs: Any) -> Any:

@@ -21,7 +21,12 @@ _NOTSET: Any = object()
 
 
 class XComSource(Protocol):
-    """What a resolver (in-memory run, worker, store) offers to resolve XComArgs."""
+    """What a resolver (in-memory run, worker, store) offers to resolve XComArgs.
+
+    ``task_id`` and ``map_index`` name the instance being resolved for (-1 when not mapped)."""
+
+    task_id: str
+    map_index: int
 
     def value(self, task_id: str, key: str) -> Any: ...
     def item(self, task_id: str, key: str, index: int) -> Any: ...

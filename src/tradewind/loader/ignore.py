@@ -2,12 +2,15 @@
 
 A pattern applies to the folder holding the ignore file and everything below it. A pattern
 without a slash matches a file or folder name at any depth (``test_*.py``, ``scratch``); one with
-a slash matches the path relative to that folder (``legacy/*.py``). ``#`` starts a comment.
+a slash matches the path relative to that folder (``legacy/*.py``), where ``*`` stays inside one
+folder and ``**`` crosses folders, as in ``.gitignore``. ``#`` starts a comment.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
+from functools import cache
 from pathlib import Path
 
 IGNORE_FILE = ".tradewindignore"
@@ -25,11 +28,22 @@ def read_patterns(folder: Path) -> list[str]:
     return patterns
 
 
+@cache
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    """A glob over a relative path: ``*`` and ``?`` stay inside one folder, ``**`` crosses folders."""
+    parts = re.split(r"(\*\*/?|\*|\?)", pattern.strip("/"))
+    regex = "".join(
+        ".*" if part.startswith("**") else "[^/]*" if part == "*" else "[^/]" if part == "?" else re.escape(part)
+        for part in parts
+    )
+    return re.compile(f"{regex}(/.*)?")
+
+
 def is_ignored(relative: Path, patterns: list[str]) -> bool:
     posix = relative.as_posix()
     for pattern in patterns:
         if "/" in pattern:
-            if fnmatch.fnmatchcase(posix, pattern) or fnmatch.fnmatchcase(posix, pattern + "/*"):
+            if _path_regex(pattern).fullmatch(posix):
                 return True
         elif any(fnmatch.fnmatchcase(part, pattern) for part in relative.parts):
             return True

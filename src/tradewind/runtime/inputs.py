@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tradewind.definitions.mapping import NotMappable
 from tradewind.definitions.params import DagParam
 from tradewind.definitions.xcom_arg import XComArg
-
-if TYPE_CHECKING:
-    from tradewind.definitions.dag import DAG
 
 
 class ResultSequence(Sequence[Any]):
@@ -39,35 +36,31 @@ class ResultSequence(Sequence[Any]):
 
 
 class InputsSource:
-    """An :class:`~tradewind.definitions.xcom_arg.XComSource` over a WorkItem's ``inputs``."""
+    """An :class:`~tradewind.definitions.xcom_arg.XComSource` over a WorkItem's ``inputs``.
 
-    def __init__(self, inputs: dict[tuple[str, str], Any], dag: DAG | None) -> None:
+    The scheduler already shaped the values: a mapped upstream arrives as a ResultSequence, an
+    upstream in the same mapped task group as the value of the same map index."""
+
+    def __init__(self, inputs: dict[tuple[str, str], Any], task_id: str = "", map_index: int = -1) -> None:
         self.inputs = inputs
-        self.dag = dag
-
-    def _is_mapped(self, task_id: str) -> bool:
-        task = self.dag.task_dict.get(task_id) if self.dag is not None else None
-        return task is not None and (task.is_mapped or bool(task.iter_mapped_task_groups()))
-
-    def _raw(self, task_id: str, key: str) -> Any:
-        return self.inputs.get((task_id, key))
+        self.task_id = task_id
+        self.map_index = map_index
 
     def value(self, task_id: str, key: str) -> Any:
-        raw = self._raw(task_id, key)
-        if raw is not None and self._is_mapped(task_id):
-            return ResultSequence(raw)
-        return raw
+        return self.inputs.get((task_id, key))
 
     def length(self, task_id: str, key: str) -> int:
-        raw = self._raw(task_id, key)
-        if not isinstance(raw, (list, tuple, dict)):
+        raw = self.inputs.get((task_id, key))
+        if not isinstance(raw, (list, tuple, dict, ResultSequence)):
             raise NotMappable(task_id, raw)
         return len(raw)
 
     def item(self, task_id: str, key: str, index: int) -> Any:
-        raw = self._raw(task_id, key)
+        raw = self.inputs.get((task_id, key))
         if isinstance(raw, dict):
             return list(raw.items())[index]
+        if raw is None:
+            raise NotMappable(task_id, raw)
         return raw[index]
 
 

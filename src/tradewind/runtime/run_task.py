@@ -90,7 +90,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     """Run one try of one task instance; every outcome, user errors included, becomes a TaskResult."""
     key = item.key
     started = _now()
-    source = InputsSource(item.inputs, task.dag)
+    source = InputsSource(item.inputs, key.task_id, key.map_index)
     ti = RuntimeTaskInstance(item, task, source)
     label: str | None = None
     state = TaskInstanceState.SUCCESS

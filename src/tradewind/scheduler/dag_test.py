@@ -57,8 +57,7 @@ def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: b
             ready = state.schedule()
             flush_events()
             if ready:
-                inputs_by_task = {r.task_id: state.inputs_for(state.dag.task_dict[r.task_id]) for r in ready}
-                executor.submit([state.work_item(r, inputs_by_task[r.task_id]) for r in ready])
+                executor.submit(state.work_items(ready))
             results = executor.next_results(timeout=0.5)
             for result in results:
                 state.apply_result(result, no_retry_delay=no_retry_delay)
@@ -132,7 +131,7 @@ def test_task(
                 log.write(f"[tasks test] upstream {record.task_id} ended {record.state}; its output is missing\n")
     inputs = state.inputs_for(task)
     if isinstance(task, MappedOperator):
-        length = task.expand_input.total_length(InputsSource(inputs, dag), task_id)
+        length = task.expand_input.total_length(InputsSource(inputs, task_id), task_id)
         if not 0 <= map_index < length:
             raise TradewindError(
                 f"Task '{task_id}' is mapped over {length} item(s) in this run: "

@@ -2,13 +2,14 @@
 
 ``dags test`` drives it with the inline executor; the persistent scheduler loads the same
 structure from the store. Work is proportional to what changed: a task is re-evaluated only
-when one of its upstream tasks changed, and per-task state counters make a trigger-rule check
-O(number of upstream tasks), however many mapped instances they have.
+when one of its upstream tasks changed, per-task state counters make a trigger-rule check
+O(number of upstream tasks) however many mapped instances they have, and inside a mapped task
+group only the map indexes whose upstream instance changed are looked at again.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,15 +17,16 @@ from typing import Any
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
-from tradewind.definitions.mapping import MAPPABLE_LITERALS, MappedOperator
+from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput, MappedOperator
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.errors import MapLengthExceededError, TradewindError
-from tradewind.runtime.inputs import InputsSource
+from tradewind.runtime.inputs import InputsSource, ResultSequence
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
 from tradewind.scheduler.trigger_rules import Decision, evaluate
 
 S = TaskInstanceState
 UNMAPPED = -1
+IN_FLIGHT = (S.SCHEDULED, S.QUEUED, S.RUNNING)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class InstanceRecord:
     error: ErrorInfo | None = None
     retry_at: datetime | None = None
     xcoms: dict[str, Any] = field(default_factory=dict)
+    held: bool = False  # decided to run, waiting for room under a concurrency limit
 
     @property
     def duration(self) -> float | None:
@@ -67,6 +70,18 @@ def retry_delay_for(task: AbstractOperator, try_number: int) -> timedelta:
     return delay
 
 
+def expand_input_of(task: AbstractOperator) -> ExpandInput | None:
+    """What decides the number of instances: the mapped task's own input or its group's."""
+    if isinstance(task, MappedOperator):
+        return task.expand_input
+    group = task.mapped_group
+    return group.expand_input if group is not None else None
+
+
+def producers_of(expand_input: ExpandInput) -> set[str]:
+    return {plain.task_id for arg in expand_input.iter_xcom_args() for plain in arg.iter_plain()}
+
+
 class RunState:
     """All task instances of one DAG run and the rules that move them forward."""
 
@@ -82,7 +97,24 @@ class RunState:
         }
         self.counts: dict[str, Counter[TaskInstanceState | None]] = {t.task_id: Counter({None: 1}) for t in self.order}
         self._dirty: set[str] = {t.task_id for t in self.order}
-        self._pending_tasks: set[str] = {t.task_id for t in self.order}  # instances not yet decided
+        self._dirty_index: defaultdict[str, set[int]] = defaultdict(set)
+        self._pending_tasks: set[str] = {t.task_id for t in self.order}  # some instance not yet decided
+        self._backlog: dict[str, deque[InstanceRecord]] = {}  # decided to run, held back by a concurrency limit
+        self._previous: dict[str, dict[int, InstanceRecord]] = {}  # instances of a cleared mapped task
+        # producer task -> tasks whose number of instances depends on its output (and the first
+        # such consumer's name, for the max_map_length message)
+        self._watchers: defaultdict[str, set[str]] = defaultdict(set)
+        self._map_consumers: dict[str, str] = {}
+        self._to_release: set[str] = set()
+        for task in self.order:
+            expand_input = expand_input_of(task)
+            if expand_input is None:
+                continue
+            group = task.mapped_group
+            consumer = task.task_id if group is None else (group.group_id or task.task_id)
+            for producer in producers_of(expand_input):
+                self._watchers[producer].add(task.task_id)
+                self._map_consumers.setdefault(producer, consumer)
         self.events: list[str] = []  # scheduler-level messages for the log
 
     # -- bookkeeping
@@ -91,20 +123,44 @@ class RunState:
         counts[record.state] -= 1
         counts[state] += 1
         record.state = state
-        if state is not None and state.finished:
-            self._dirty.update(self.dag.task_dict[record.task_id].downstream_task_ids)
+        if state is None or not state.finished:
+            return
+        task = self.dag.task_dict[record.task_id]
+        group = task.mapped_group
+        for downstream_id in task.downstream_task_ids:
+            downstream = self.dag.task_dict[downstream_id]
+            if group is not None and record.map_index >= 0 and downstream.mapped_group is group:
+                self._dirty_index[downstream_id].add(record.map_index)
+            else:
+                self._dirty.add(downstream_id)
+        self._dirty.update(self._watchers.get(record.task_id, ()))
+        if record.task_id in self._backlog:
+            self._to_release.add(record.task_id)
 
     def _finished(self, task_id: str) -> bool:
         counts = self.counts[task_id]
-        total = sum(counts.values())
-        return sum(n for s, n in counts.items() if s is not None and s.finished) == total
+        return all(state is not None and state.finished for state, n in counts.items() if n)
 
-    def _upstream_counts(self, task: AbstractOperator) -> tuple[Counter[TaskInstanceState], int]:
+    def _upstream_counts(
+        self, task: AbstractOperator, map_index: int | None = None, outside_group_only: bool = False
+    ) -> tuple[Counter[TaskInstanceState], int]:
+        """States of the upstream instances that matter: all of them, except that inside a mapped
+        task group instance ``i`` looks only at instance ``i`` of an upstream in the same group."""
         merged: Counter[TaskInstanceState] = Counter()
         total = 0
+        group = task.mapped_group
         for upstream_id in task.upstream_task_ids:
             counts = self.counts.get(upstream_id)
             if counts is None:  # outside the part of the DAG being run (tasks test)
+                continue
+            same_group = group is not None and self.dag.task_dict[upstream_id].mapped_group is group
+            if same_group and outside_group_only:
+                continue
+            if same_group and map_index is not None and map_index in self.instances[upstream_id]:
+                state = self.instances[upstream_id][map_index].state
+                total += 1
+                if state is not None:
+                    merged[state] += 1
                 continue
             for state, n in counts.items():
                 total += n
@@ -113,88 +169,176 @@ class RunState:
         return merged, total
 
     # -- inputs
-    def inputs_for(self, task: AbstractOperator) -> dict[tuple[str, str], Any]:
-        """XCom values of the task's upstream tasks; a mapped upstream gives its ordered values."""
+    def _values_of(self, upstream_id: str, consumer: AbstractOperator | None, map_index: int) -> dict[str, Any]:
+        records = self.instances.get(upstream_id)
+        if not records:
+            return {}
+        upstream = self.dag.task_dict[upstream_id]
+        group = upstream.mapped_group
+        if consumer is not None and group is not None and consumer.mapped_group is group and map_index in records:
+            return dict(records[map_index].xcoms)
+        if upstream.expands_at_run_time:
+            ordered = sorted((r for r in records.values() if r.map_index >= 0), key=lambda r: r.map_index)
+            keys = {k for r in ordered for k in r.xcoms}
+            return {k: ResultSequence([r.xcoms[k] for r in ordered if r.xcoms.get(k) is not None]) for k in keys}
+        return dict(records[UNMAPPED].xcoms) if UNMAPPED in records else {}
+
+    def inputs_for(self, task: AbstractOperator, map_index: int = UNMAPPED) -> dict[tuple[str, str], Any]:
+        """XCom values of the task's upstream tasks, shaped for instance ``map_index``."""
         inputs: dict[tuple[str, str], Any] = {}
         for upstream_id in task.upstream_task_ids:
-            records = self.instances.get(upstream_id)
-            if not records:
-                continue
-            upstream = self.dag.task_dict[upstream_id]
-            if upstream.is_mapped:
-                keys = {k for r in records.values() for k in r.xcoms}
-                ordered = sorted((r for r in records.values() if r.map_index >= 0), key=lambda r: r.map_index)
-                for key in keys:
-                    inputs[(upstream_id, key)] = [r.xcoms[key] for r in ordered if r.xcoms.get(key) is not None]
-            else:
-                for key, value in records[UNMAPPED].xcoms.items():
-                    inputs[(upstream_id, key)] = value
+            for key, value in self._values_of(upstream_id, task, map_index).items():
+                inputs[(upstream_id, key)] = value
+        return inputs
+
+    def _producer_inputs(self, expand_input: ExpandInput) -> dict[tuple[str, str], Any]:
+        inputs: dict[tuple[str, str], Any] = {}
+        for producer in producers_of(expand_input):
+            for key, value in self._values_of(producer, None, UNMAPPED).items():
+                inputs[(producer, key)] = value
         return inputs
 
     # -- deciding
     def schedule(self) -> list[InstanceRecord]:
-        """Apply trigger rules to every task whose upstream changed; return instances to run now."""
-        ready: list[InstanceRecord] = []
-        now = _now()
-        for record in self._due_retries(now):
-            ready.append(record)
-        while self._dirty:
+        """Apply trigger rules where something changed; return the instances to run now."""
+        ready: list[InstanceRecord] = list(self._due_retries(_now()))
+        while self._dirty or self._dirty_index or self._to_release:
             dirty, self._dirty = self._dirty, set()
+            dirty_index, self._dirty_index = self._dirty_index, defaultdict(set)
             for task in self.order:
-                if task.task_id in dirty and task.task_id in self._pending_tasks:
-                    ready.extend(self._decide(task))
+                task_id = task.task_id
+                if task_id in self._pending_tasks and (task_id in dirty or task_id in dirty_index):
+                    indexes = None if task_id in dirty else dirty_index[task_id]
+                    self._admit(task, self._decide(task, indexes))
+            to_release, self._to_release = self._to_release, set()
+            for task_id in to_release:
+                if task_id in self._backlog:
+                    ready.extend(self._release(task_id))
         for record in ready:
             record.try_number += 1
             record.retry_at = None
             self._set_state(record, S.SCHEDULED)
         return ready
 
-    def _decide(self, task: AbstractOperator) -> list[InstanceRecord]:
+    def _limit(self, task: AbstractOperator) -> int | None:
+        limits = [n for n in (task.max_active_tis_per_dag, task.max_active_tis_per_dagrun) if n]
+        return min(limits) if limits else None
+
+    def _admit(self, task: AbstractOperator, runnable: list[InstanceRecord]) -> None:
+        if runnable:
+            for record in runnable:
+                record.held = True
+            self._backlog.setdefault(task.task_id, deque()).extend(runnable)
+            self._to_release.add(task.task_id)
+
+    def _release(self, task_id: str) -> list[InstanceRecord]:
+        """Instances of ``task_id`` that may start now under max_active_tis_per_dag(run)."""
+        backlog = self._backlog[task_id]
+        limit = self._limit(self.dag.task_dict[task_id])
+        room = len(backlog) if limit is None else limit - sum(self.counts[task_id][s] for s in IN_FLIGHT)
+        released = [backlog.popleft() for _ in range(max(0, min(room, len(backlog))))]
+        for record in released:
+            record.held = False
+        if not backlog:
+            del self._backlog[task_id]
+        return released
+
+    def _decide(self, task: AbstractOperator, indexes: set[int] | None) -> list[InstanceRecord]:
+        if task.mapped_group is not None:
+            return self._decide_in_group(task, indexes)
         counts, total = self._upstream_counts(task)
         decision = evaluate(task.trigger_rule, counts, total)
         if decision is Decision.WAIT:
             return []
         self._pending_tasks.discard(task.task_id)
         placeholder = self.instances[task.task_id][UNMAPPED]
-        if decision is Decision.SKIP:
-            self._set_state(placeholder, S.SKIPPED)
-            return []
-        if decision is Decision.UPSTREAM_FAILED:
-            self._set_state(placeholder, S.UPSTREAM_FAILED)
+        if decision is not Decision.RUN:
+            self._set_state(placeholder, S(decision.value))
             return []
         if isinstance(task, MappedOperator):
-            return self._expand(task, placeholder)
+            return self._expand(task, task.expand_input, self.inputs_for(task))
         return [placeholder]
 
-    def _expand(self, task: MappedOperator, placeholder: InstanceRecord) -> list[InstanceRecord]:
-        source = InputsSource(self.inputs_for(task), self.dag)
+    def _decide_in_group(self, task: AbstractOperator, indexes: set[int] | None) -> list[InstanceRecord]:
+        records = self.instances[task.task_id]
+        if UNMAPPED in records:
+            counts, total = self._upstream_counts(task, outside_group_only=True)
+            decision = evaluate(task.trigger_rule, counts, total)
+            if decision in (Decision.SKIP, Decision.UPSTREAM_FAILED):
+                self._pending_tasks.discard(task.task_id)
+                self._set_state(records[UNMAPPED], S(decision.value))
+                return []
+            group = task.mapped_group
+            assert group is not None
+            producers = producers_of(group.expand_input)
+            if not all(self._finished(p) for p in producers if p in self.counts):
+                return []
+            failed = [p for p in producers if p in self.counts and self.counts[p][S.SUCCESS] == 0]
+            if failed:
+                self._pending_tasks.discard(task.task_id)
+                self._set_state(records[UNMAPPED], S.UPSTREAM_FAILED)
+                return []
+            self._expand(task, group.expand_input, self._producer_inputs(group.expand_input), pending=True)
+            indexes = None
+        ready = []
+        for index in sorted(indexes) if indexes is not None else list(records):
+            record = records.get(index)
+            if record is None or record.state is not None or record.held:
+                continue
+            counts, total = self._upstream_counts(task, map_index=index)
+            decision = evaluate(task.trigger_rule, counts, total)
+            if decision is Decision.RUN:
+                ready.append(record)
+            elif decision is not Decision.WAIT:
+                self._set_state(record, S(decision.value))
+        undecided = self.counts[task.task_id][None] - len(ready) - len(self._backlog.get(task.task_id, ()))
+        if undecided <= 0:
+            self._pending_tasks.discard(task.task_id)
+        return ready
+
+    def _expand(
+        self,
+        task: AbstractOperator,
+        expand_input: ExpandInput,
+        inputs: dict[tuple[str, str], Any],
+        pending: bool = False,
+    ) -> list[InstanceRecord]:
+        """Create the instances of a mapped task (or of a task in a mapped group) in one batch."""
+        records = self.instances[task.task_id]
+        placeholder = records[UNMAPPED]
         try:
-            length = task.expand_input.total_length(source, task.task_id)
+            length = expand_input.total_length(InputsSource(inputs, task.task_id), task.task_id)
         except TradewindError as exc:
             placeholder.error = ErrorInfo(type(exc).__name__, str(exc), "")
             placeholder.started_at = placeholder.ended_at = _now()
             self.events.append(f"Task '{task.task_id}' failed: {exc}")
+            self._pending_tasks.discard(task.task_id)
             self._set_state(placeholder, S.FAILED)
             return []
         if length == 0:
-            self.events.append(f"Mapped task '{task.task_id}' has 0 items to map over: skipping it")
+            self.events.append(f"Task '{task.task_id}' has 0 items to map over: skipping it")
+            self._pending_tasks.discard(task.task_id)
             self._set_state(placeholder, S.SKIPPED)
             return []
-        records = self.instances[task.task_id]
         del records[UNMAPPED]
         self.counts[task.task_id][None] -= 1
+        previous = self._previous.pop(task.task_id, {})
         for index in range(length):
-            records[index] = InstanceRecord(task.task_id, index)
+            records[index] = previous.pop(index) if index in previous else InstanceRecord(task.task_id, index)
         self.counts[task.task_id][None] += length
-        return list(records.values())
+        for index, record in previous.items():  # the expansion shrank since the last run
+            records[index] = record
+            self.counts[task.task_id][None] += 1
+            self._set_state(record, S.REMOVED)
+        return [] if pending else [records[i] for i in range(length)]
 
     def _due_retries(self, now: datetime) -> list[InstanceRecord]:
-        due = []
-        for task_id in self._retrying:
-            for record in self.instances[task_id].values():
-                if record.state is S.UP_FOR_RETRY and record.retry_at is not None and record.retry_at <= now:
-                    due.append(record)
-        return due
+        return [
+            record
+            for task_id in self._retrying
+            for record in self.instances[task_id].values()
+            if record.state is S.UP_FOR_RETRY and record.retry_at is not None and record.retry_at <= now
+        ]
 
     @property
     def _retrying(self) -> list[str]:
@@ -209,18 +353,28 @@ class RunState:
         ]
         return min(times) if times else None
 
-    def work_item(self, record: InstanceRecord, inputs: dict[tuple[str, str], Any] | None = None) -> WorkItem:
-        task = self.dag.task_dict[record.task_id]
-        key = TaskInstanceKey(
-            self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
-        )
-        return WorkItem(
-            key=key,
-            context=self.context,
-            dag_file=self.dag.fileloc,
-            inputs=inputs if inputs is not None else self.inputs_for(task),
-            max_tries=task.retries + 1,
-        )
+    def work_items(self, records: list[InstanceRecord]) -> list[WorkItem]:
+        """One WorkItem per record; inputs are computed once per task (per index inside a mapped group)."""
+        cache: dict[tuple[str, int], dict[tuple[str, str], Any]] = {}
+        items = []
+        for record in records:
+            task = self.dag.task_dict[record.task_id]
+            index = record.map_index if task.mapped_group is not None else UNMAPPED
+            if (record.task_id, index) not in cache:
+                cache[(record.task_id, index)] = self.inputs_for(task, index)
+            key = TaskInstanceKey(
+                self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
+            )
+            items.append(
+                WorkItem(
+                    key=key,
+                    context=self.context,
+                    dag_file=self.dag.fileloc,
+                    inputs=cache[(record.task_id, index)],
+                    max_tries=task.retries + 1,
+                )
+            )
+        return items
 
     # -- results
     def apply_result(self, result: TaskResult, *, no_retry_delay: bool = False) -> None:
@@ -253,37 +407,50 @@ class RunState:
     def _map_length_error(self, task: AbstractOperator, result: TaskResult) -> MapLengthExceededError | None:
         """Airflow fails the producer of a list too long for a mapped task that consumes it."""
         value = result.return_value
-        if not isinstance(value, MAPPABLE_LITERALS) or len(value) <= self.max_map_length:
+        consumers = self._map_consumers.get(task.task_id)
+        if not consumers or not isinstance(value, MAPPABLE_LITERALS) or len(value) <= self.max_map_length:
             return None
-        for downstream_id in task.downstream_task_ids:
-            downstream = self.dag.task_dict[downstream_id]
-            if isinstance(downstream, MappedOperator) and any(
-                plain.task_id == task.task_id
-                for arg in downstream.expand_input.iter_xcom_args()
-                for plain in arg.iter_plain()
-            ):
-                return MapLengthExceededError(task.task_id, downstream_id, len(value), self.max_map_length)
-        return None
+        return MapLengthExceededError(task.task_id, consumers[0][0], len(value), self.max_map_length)
 
     def skip_task(self, task_id: str) -> None:
         """Skip a task that has not started (a branch did not choose it)."""
         if task_id not in self._pending_tasks:
             return
         self._pending_tasks.discard(task_id)
-        self._set_state(self.instances[task_id][UNMAPPED], S.SKIPPED)
+        for record in self.instances[task_id].values():
+            if record.state is None:
+                self._set_state(record, S.SKIPPED)
+
+    # -- clearing: run instances again
+    def clear(self, task_ids: set[str]) -> None:
+        """Reset these tasks so the next ``schedule()`` runs them again. A mapped task expands
+        anew; instances beyond a shorter new expansion become ``removed``."""
+        for task_id in task_ids:
+            records = self.instances[task_id]
+            if UNMAPPED not in records:
+                for record in records.values():
+                    record.state, record.xcoms, record.error = None, {}, None
+                self._previous[task_id] = records
+                self.instances[task_id] = {UNMAPPED: InstanceRecord(task_id)}
+                self.counts[task_id] = Counter({None: 1})
+            else:
+                record = records[UNMAPPED]
+                self._set_state(record, None)
+                record.xcoms = {}
+                record.error = None
+            self._pending_tasks.add(task_id)
+            self._dirty.add(task_id)
 
     # -- the run as a whole
     @property
     def active(self) -> bool:
-        """True while something is scheduled, running, waiting to retry or not yet decided."""
+        """True while some instance is not in a final state."""
         return any(not self._finished(t.task_id) for t in self.order)
 
     def deadlocked(self) -> bool:
-        """Nothing can move: no instance in flight, nothing pending can ever become ready."""
-        in_flight = any(
-            c[S.SCHEDULED] or c[S.QUEUED] or c[S.RUNNING] or c[S.UP_FOR_RETRY] for c in self.counts.values()
-        )
-        return not in_flight and not self._dirty and self.active
+        """Nothing can move: no instance in flight or held back, nothing left to evaluate."""
+        in_flight = any(any(c[s] for s in IN_FLIGHT) or c[S.UP_FOR_RETRY] for c in self.counts.values())
+        return not in_flight and not self._backlog and not self._dirty and not self._dirty_index and self.active
 
     def fail_undecided(self) -> None:
         for task_id in list(self._pending_tasks):

@@ -62,19 +62,19 @@ class BashOperator(BaseOperator):
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise TradewindError(f"Task '{self.task_id}': cwd {self.cwd!r} is not an existing directory")
         print(f"Running command: {self.bash_command}")
-        process = subprocess.Popen(
+        last_line = ""
+        with subprocess.Popen(
             ["bash", "-c", self.bash_command],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=self._environment(context),
             cwd=self.cwd,
-        )
-        last_line = ""
-        assert process.stdout is not None
-        for raw in process.stdout:
-            last_line = raw.decode(self.output_encoding, errors="backslashreplace").rstrip("\n")
-            print(last_line)
-        code = process.wait()
+        ) as process:
+            assert process.stdout is not None
+            for raw in process.stdout:
+                last_line = raw.decode(self.output_encoding, errors="backslashreplace").rstrip("\n")
+                print(last_line)
+            code = process.wait()
         print(f"Command exited with return code {code}")
         if code in self.skip_on_exit_code:
             raise TaskSkipped(f"Bash command returned exit code {code}; skipping the task")
