@@ -71,7 +71,16 @@ def main(sizes: list[int]) -> None:
     print("-" * len(header))
     for n in sizes:
         env["TRADEWIND_BENCH_N"] = str(n)
-        cmd = [str(TRADEWIND), "dags", "test", "bench_fanout", "--dags-folder", str(HERE / "fanout_dag.py"), "-o", "json"]
+        cmd = [
+            str(TRADEWIND),
+            "dags",
+            "test",
+            "bench_fanout",
+            "--dags-folder",
+            str(HERE / "fanout_dag.py"),
+            "-o",
+            "json",
+        ]
         total = wall(cmd, env)
         run = in_process(n)
         per_task = run / (n + 2) * 1000

@@ -2,19 +2,18 @@ from airflow import DAG
 from airflow.operators.dummy import DummyOperator
 from datetime import datetime
 
-clients = ['client_a', 'client_b', 'client_c']
+clients = ["client_a", "client_b", "client_c"]
 
 for client in clients:
     with DAG(
         dag_id=f"process_data_{client}",
         start_date=datetime(2025, 7, 1),
-        schedule_interval='@daily',
+        schedule_interval="@daily",
         catchup=False,
-        tags=['dynamic']
+        tags=["dynamic"],
     ) as dag:
-
-        start = DummyOperator(task_id='start')
-        end = DummyOperator(task_id='end')
+        start = DummyOperator(task_id="start")
+        end = DummyOperator(task_id="end")
 
         start >> end
 

@@ -7,12 +7,9 @@ from datetime import datetime
 def map_list_of_dicts():
     @task
     def process_config(cfg):
-        print(cfg['source'], cfg['target'])
+        print(cfg["source"], cfg["target"])
 
-    configs = [
-        {"source": "s3://bucket1", "target": "db1"},
-        {"source": "s3://bucket2", "target": "db2"}
-    ]
+    configs = [{"source": "s3://bucket1", "target": "db1"}, {"source": "s3://bucket2", "target": "db2"}]
 
     process_config.expand(cfg=configs)
 

@@ -23,8 +23,11 @@ from tradewind.definitions import MappedOperator
 
 
 def test_unknown_keyword_argument_is_reported_with_operator_and_task() -> None:
-    with DAG("d"), pytest.raises(
-        DagDefinitionError, match=r"Invalid arguments were passed to BashOperator \(task_id: t\): bogus, colour"
+    with (
+        DAG("d"),
+        pytest.raises(
+            DagDefinitionError, match=r"Invalid arguments were passed to BashOperator \(task_id: t\): bogus, colour"
+        ),
     ):
         BashOperator(task_id="t", bash_command="true", colour="red", bogus=1)
 
@@ -76,8 +79,12 @@ def test_retry_delay_accepts_timedelta_or_seconds(value: object, expected: timed
 
 @pytest.mark.parametrize("name", ["retry_delay", "max_retry_delay", "execution_timeout"])
 def test_durations_reject_non_numbers(name: str) -> None:
-    with DAG("d"), pytest.raises(
-        DagDefinitionError, match=f"Task 't': {name} must be a datetime.timedelta or a number of seconds, got 'soon'"
+    with (
+        DAG("d"),
+        pytest.raises(
+            DagDefinitionError,
+            match=f"Task 't': {name} must be a datetime.timedelta or a number of seconds, got 'soon'",
+        ),
     ):
         EmptyOperator(task_id="t", **{name: "soon"})
 
@@ -186,7 +193,10 @@ def test_taskflow_call_with_wrong_arguments_is_a_type_error() -> None:
 
 
 def test_partial_with_unknown_argument_is_a_mapping_error() -> None:
-    with DAG("d"), pytest.raises(MappingError, match="BashOperator.partial\\(\\) got an unexpected keyword argument 'bogus'"):
+    with (
+        DAG("d"),
+        pytest.raises(MappingError, match="BashOperator.partial\\(\\) got an unexpected keyword argument 'bogus'"),
+    ):
         BashOperator.partial(task_id="b", bogus=1)
 
 
@@ -222,7 +232,10 @@ def double(x: int, y: int) -> int:
 
 
 def test_taskflow_expand_rejects_positional_arguments() -> None:
-    with DAG("d"), pytest.raises(MappingError, match=r"^double\.expand\(\) takes keyword arguments only, got 1 positional$"):
+    with (
+        DAG("d"),
+        pytest.raises(MappingError, match=r"^double\.expand\(\) takes keyword arguments only, got 1 positional$"),
+    ):
         double.expand([1, 2])
 
 
@@ -237,8 +250,11 @@ def test_taskflow_expand_rejects_unknown_argument() -> None:
 
 
 def test_taskflow_expand_rejects_argument_already_given_to_partial() -> None:
-    with DAG("d"), pytest.raises(
-        MappingError, match=r"^double\.expand\(\) got an argument 'y' that was already given to partial\(\)$"
+    with (
+        DAG("d"),
+        pytest.raises(
+            MappingError, match=r"^double\.expand\(\) got an argument 'y' that was already given to partial\(\)$"
+        ),
     ):
         double.partial(y=2).expand(x=[1], y=[3])
 

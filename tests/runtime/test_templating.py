@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tradewind import DAG, BashOperator, PythonOperator, TaskGroup, task
@@ -230,3 +231,51 @@ def test_dag_params_through_dag_decorator_arguments() -> None:
 
     assert returned(with_params(), "show") == 10
     assert returned(with_params(), "show", conf={"limit": 3}) == 3
+
+
+# -- template files, native rendering, undefined names, xcom_pull
+
+
+def test_bash_command_ending_in_sh_is_a_template_file(tmp_path: Path) -> None:
+    (tmp_path / "report.sh").write_text("echo report for {{ ds }}\n")
+    with daily_dag(template_searchpath=str(tmp_path)) as d:
+        BashOperator(task_id="echo", bash_command="report.sh")
+    assert returned(d, "echo") == "report for 2025-07-02"
+
+
+def test_render_template_as_native_obj_keeps_python_types() -> None:
+    def kinds(n: object, items: object) -> list[str]:
+        return [type(n).__name__, type(items).__name__]
+
+    with daily_dag(render_template_as_native_obj=True) as d:
+        PythonOperator(task_id="py", python_callable=kinds, op_kwargs={"n": "{{ 1 + 2 }}", "items": "{{ [1, 2] }}"})
+    assert returned(d, "py") == ["int", "list"]
+
+
+def test_undefined_name_in_template_fails_the_task() -> None:
+    with daily_dag() as d:
+        BashOperator(task_id="echo", bash_command="echo {{ no_such_name }}")
+    state = dag_test.test_dag(d, io.StringIO(), logical_date=WHEN)
+    (record,) = state.records()
+    assert record.state is TaskInstanceState.FAILED
+    assert record.error is not None
+    assert record.error.type == "UndefinedError"
+    assert "no_such_name" in record.error.message
+
+
+def test_xcom_pull_in_a_template() -> None:
+    with daily_dag() as d:
+        produce = PythonOperator(task_id="produce", python_callable=lambda: "from-upstream")
+        show = BashOperator(task_id="show", bash_command="echo {{ ti.xcom_pull(task_ids='produce') }}")
+        produce >> show
+    assert returned(d, "show") == "from-upstream"
+
+
+def test_manual_run_between_schedule_times_covers_the_last_complete_interval() -> None:
+    with daily_dag() as d:
+        BashOperator(
+            task_id="echo", bash_command="echo {{ ds }} {{ data_interval_start | ds }} {{ data_interval_end | ds }}"
+        )
+    state = dag_test.test_dag(d, io.StringIO(), logical_date=datetime(2025, 7, 2, 10, 30, tzinfo=UTC))
+    (record,) = state.records()
+    assert record.return_value == "2025-07-02 2025-07-01 2025-07-02"
