@@ -72,27 +72,11 @@ def test_set_upstream_and_set_downstream() -> None:
     assert [t.task_id for t in b.upstream_list] == ["a"]
 
 
-def test_setting_the_same_edge_twice_is_harmless() -> None:
-    with DAG("d") as d:
-        a, b = empties("a", "b")
-        a >> b
-        b << a
-    assert edges(d) == {("a", "b")}
-
-
 def test_dependency_on_a_non_task_is_rejected() -> None:
     with DAG("d"):
         (a,) = empties("a")
         with pytest.raises(DagDefinitionError, match="Cannot set a dependency on 'b' of type str"):
             a >> "b"
-
-
-def test_roots_and_leaves_of_the_dag() -> None:
-    with DAG("d") as d:
-        a, b, c = empties("a", "b", "c")
-        a >> [b, c]
-    assert [t.task_id for t in d.roots] == ["a"]
-    assert sorted(t.task_id for t in d.leaves) == ["b", "c"]
 
 
 # -- chain and cross_downstream
@@ -233,16 +217,6 @@ def test_task_group_decorator_group_can_be_chained() -> None:
     assert edges(d) == {("start", "section.work"), ("section.work", "end")}
 
 
-def test_task_group_decorator_with_group_id() -> None:
-    @task_group(group_id="custom")
-    def section() -> None:
-        EmptyOperator(task_id="work")
-
-    with DAG("d") as d:
-        section()
-    assert d.task_ids == ["custom.work"]
-
-
 # -- TaskFlow
 
 
@@ -269,16 +243,6 @@ def test_taskflow_task_id_suffix_inside_a_group() -> None:
             fetch()
             fetch()
     assert d.task_ids == ["fetch", "g.fetch", "g.fetch__1"]
-
-
-def test_taskflow_override_task_id() -> None:
-    @task
-    def fetch() -> int:
-        return 1
-
-    with DAG("d") as d:
-        fetch.override(task_id="custom")()
-    assert d.task_ids == ["custom"]
 
 
 def test_passing_an_xcomarg_creates_the_dependency() -> None:
@@ -332,18 +296,6 @@ def test_xcomarg_in_classic_operator_templated_field_creates_the_dependency() ->
         BashOperator(task_id="run", bash_command=command())
         PythonOperator(task_id="py", python_callable=print, op_kwargs={"x": command()})
     assert edges(d) == {("command", "run"), ("command__1", "py")}
-
-
-def test_xcomarg_can_be_used_with_shift_operators() -> None:
-    @task
-    def one() -> int:
-        return 1
-
-    with DAG("d") as d:
-        end = EmptyOperator(task_id="end")
-        one() >> end
-        end << one()
-    assert edges(d) == {("one", "end"), ("one__1", "end")}
 
 
 def test_xcomarg_cannot_be_iterated_at_definition_time() -> None:

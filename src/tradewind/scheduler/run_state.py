@@ -407,10 +407,10 @@ class RunState:
     def _map_length_error(self, task: AbstractOperator, result: TaskResult) -> MapLengthExceededError | None:
         """Airflow fails the producer of a list too long for a mapped task that consumes it."""
         value = result.return_value
-        consumers = self._map_consumers.get(task.task_id)
-        if not consumers or not isinstance(value, MAPPABLE_LITERALS) or len(value) <= self.max_map_length:
+        consumer = self._map_consumers.get(task.task_id)
+        if consumer is None or not isinstance(value, MAPPABLE_LITERALS) or len(value) <= self.max_map_length:
             return None
-        return MapLengthExceededError(task.task_id, consumers[0][0], len(value), self.max_map_length)
+        return MapLengthExceededError(task.task_id, consumer, len(value), self.max_map_length)
 
     def skip_task(self, task_id: str) -> None:
         """Skip a task that has not started (a branch did not choose it)."""
