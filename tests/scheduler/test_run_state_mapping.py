@@ -234,3 +234,33 @@ def test_clearing_a_run_whose_expansion_shrinks_marks_extra_instances_removed(tm
         (S.REMOVED, 1),
     ]
     assert str(state.dag_run_state()) == "success"
+
+
+def test_a_mapped_instance_is_sent_only_the_element_it_maps_over() -> None:
+    with DAG("sparse") as dag:
+
+        @task
+        def produce():
+            return list(range(1000))
+
+        @task
+        def consume(item, everything):
+            return item + len(everything)
+
+        out = produce()
+        consume.partial(everything=out).expand(item=out.map(lambda x: x * 2))
+        consume.override(task_id="only_mapped").partial(everything=[0]).expand(item=out)
+    state = new_state(dag)
+    execute(state, state.schedule())
+    ready = state.schedule()
+    items = {(i.key.task_id, i.key.map_index): i for i in state.work_items(ready)}
+    sparse = items[("only_mapped", 7)].inputs[("produce", "return_value")]
+    assert len(sparse) == 1000 and sparse[7] == 7
+    with pytest.raises(IndexError):
+        sparse[8]
+    # passed whole through partial() too: the whole list travels
+    assert items[("consume", 7)].inputs[("produce", "return_value")] == list(range(1000))
+    execute(state, ready)
+    tis = by_key(state)
+    assert tis[("only_mapped", 7)].return_value == 8
+    assert tis[("consume", 7)].return_value == 14 + 1000

@@ -71,6 +71,10 @@ class ExpandInput:
         """Argument names known at definition time (empty when they come from an XComArg)."""
         return set()
 
+    def positions(self, map_index: int, source: XComSource, task_id: str) -> list[tuple[str, str, int]] | None:
+        """The plain task-output elements instance ``map_index`` reads, or None if it needs whole values."""
+        raise NotImplementedError
+
     def names_from_xcom(self, map_index: int) -> set[str]:
         """Arguments whose value for ``map_index`` comes from a task's output. Those are data and
         are never rendered as templates; literal mapped values are rendered, as in Airflow."""
@@ -105,6 +109,18 @@ class DictOfListsExpandInput(ExpandInput):
     def mapped_names(self) -> set[str]:
         return set(self.value)
 
+    def positions(self, map_index: int, source: XComSource, task_id: str) -> list[tuple[str, str, int]] | None:
+        lengths = self.lengths(source, task_id)
+        found: list[tuple[str, str, int]] = []
+        remaining = map_index
+        for name in reversed(list(self.value)):
+            position = remaining % lengths[name]
+            remaining //= lengths[name]
+            value = self.value[name]
+            if isinstance(value, XComArg):
+                found.extend(value.positions(position, source))
+        return found
+
     def names_from_xcom(self, map_index: int) -> set[str]:
         return {name for name, v in self.value.items() if isinstance(v, XComArg)}
 
@@ -126,6 +142,11 @@ class ListOfDictsExpandInput(ExpandInput):
         if not isinstance(item, Mapping):
             raise UnmappableValueError(task_id, f"expand_kwargs[{map_index}]", _producer(self.value), item)
         return {str(k): (v.resolve(source) if isinstance(v, XComArg) else v) for k, v in item.items()}
+
+    def positions(self, map_index: int, source: XComSource, task_id: str) -> list[tuple[str, str, int]] | None:
+        if isinstance(self.value, XComArg):
+            return list(self.value.positions(map_index, source))
+        return None
 
     def names_from_xcom(self, map_index: int) -> set[str]:
         if isinstance(self.value, XComArg):

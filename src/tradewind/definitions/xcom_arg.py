@@ -48,6 +48,11 @@ class XComArg(DependencyMixin):
     def element(self, index: int, source: XComSource) -> Any:
         raise NotImplementedError
 
+    def positions(self, index: int, source: XComSource) -> Iterator[tuple[str, str, int]]:
+        """The (task_id, key, position) of every plain value ``element(index)`` reads, so a
+        scheduler can send a worker only those elements instead of whole lists."""
+        raise NotImplementedError
+
     # -- dependencies: an XComArg stands for the tasks that produce it
     @property
     def roots(self) -> list[AbstractOperator]:
@@ -104,6 +109,9 @@ class PlainXComArg(XComArg):
     def element(self, index: int, source: XComSource) -> Any:
         return source.item(self.task_id, self.key, index)
 
+    def positions(self, index: int, source: XComSource) -> Iterator[tuple[str, str, int]]:
+        yield (self.task_id, self.key, index)
+
     def __repr__(self) -> str:
         suffix = "" if self.key == RETURN_KEY else f"[{self.key!r}]"
         return f"XComArg({self.task_id!r}){suffix}"
@@ -125,6 +133,9 @@ class MapXComArg(XComArg):
 
     def element(self, index: int, source: XComSource) -> Any:
         return self.fn(self.arg.element(index, source))
+
+    def positions(self, index: int, source: XComSource) -> Iterator[tuple[str, str, int]]:
+        return self.arg.positions(index, source)
 
     def map(self, fn: Callable[[Any], Any]) -> MapXComArg:
         first = self.fn
@@ -159,6 +170,11 @@ class ZipXComArg(XComArg):
                 values.append(self.fillvalue)
         return tuple(values)
 
+    def positions(self, index: int, source: XComSource) -> Iterator[tuple[str, str, int]]:
+        for arg in self.args:
+            if index < arg.length(source):
+                yield from arg.positions(index, source)
+
 
 class ConcatXComArg(XComArg):
     def __init__(self, args: Sequence[XComArg]) -> None:
@@ -184,6 +200,14 @@ class ConcatXComArg(XComArg):
                 return arg.element(index, source)
             index -= size
         raise IndexError("concat index out of range")
+
+    def positions(self, index: int, source: XComSource) -> Iterator[tuple[str, str, int]]:
+        for arg in self.args:
+            size = arg.length(source)
+            if index < size:
+                return arg.positions(index, source)
+            index -= size
+        return iter(())
 
 
 class _MappedSequence(Sequence[Any]):

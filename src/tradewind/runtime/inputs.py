@@ -35,6 +35,27 @@ class ResultSequence(Sequence[Any]):
         return f"ResultSequence({list(self._values)!r})"
 
 
+class SparseSequence(Sequence[Any]):
+    """A long upstream value of which one mapped instance needs only a few elements: it keeps
+    the length and those elements, so a WorkItem stays small however long the list is."""
+
+    def __init__(self, length: int, elements: dict[int, Any]) -> None:
+        self._length = length
+        self._elements = elements
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: Any) -> Any:
+        try:
+            return self._elements[index]
+        except (KeyError, TypeError):
+            raise IndexError(f"element {index!r} was not sent to this task instance") from None
+
+    def __repr__(self) -> str:
+        return f"SparseSequence({self._length}, {self._elements!r})"
+
+
 class InputsSource:
     """An :class:`~tradewind.definitions.xcom_arg.XComSource` over a WorkItem's ``inputs``.
 
@@ -51,7 +72,7 @@ class InputsSource:
 
     def length(self, task_id: str, key: str) -> int:
         raw = self.inputs.get((task_id, key))
-        if not isinstance(raw, (list, tuple, dict, ResultSequence)):
+        if not isinstance(raw, (list, tuple, dict, ResultSequence, SparseSequence)):
             raise NotMappable(task_id, raw)
         return len(raw)
 

@@ -17,10 +17,11 @@ from typing import Any
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
-from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput, MappedOperator
+from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput, MappedArgument, MappedOperator
 from tradewind.definitions.states import DagRunState, TaskInstanceState
+from tradewind.definitions.xcom_arg import iter_xcom_args
 from tradewind.errors import MapLengthExceededError, TradewindError
-from tradewind.runtime.inputs import InputsSource, ResultSequence
+from tradewind.runtime.inputs import InputsSource, ResultSequence, SparseSequence
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
 from tradewind.scheduler.trigger_rules import Decision, evaluate
 
@@ -353,15 +354,54 @@ class RunState:
         ]
         return min(times) if times else None
 
+    def _sparse_inputs(
+        self,
+        task: AbstractOperator,
+        inputs: dict[tuple[str, str], Any],
+        map_index: int,
+        items_cache: dict[int, list[Any]],
+    ) -> dict[tuple[str, str], Any]:
+        """Replace the lists a mapped instance maps over by just the elements it reads."""
+        expand_input = expand_input_of(task)
+        if expand_input is None or map_index < 0:
+            return inputs
+        sources = {(p.task_id, p.key) for arg in expand_input.iter_xcom_args() for p in arg.iter_plain()}
+        if not sources or not sources <= inputs.keys():
+            return inputs
+        # a value also passed whole (not only mapped over) must travel whole
+        if isinstance(task, MappedOperator):
+            outside = list(iter_xcom_args(task.partial_kwargs))
+        else:
+            outside = [a for a in task.iter_input_xcom_args() if not isinstance(a, MappedArgument)]
+        whole = {(p.task_id, p.key) for arg in outside for p in arg.iter_plain()}
+        positions = expand_input.positions(map_index, InputsSource(inputs, task.task_id, map_index), task.task_id)
+        if positions is None:
+            return inputs
+        picked: defaultdict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
+        for task_id, key, position in positions:
+            value = inputs[(task_id, key)]
+            if isinstance(value, dict):
+                value = items_cache.setdefault(id(value), list(value.items()))
+            picked[(task_id, key)][position] = value[position]
+        sparse = dict(inputs)
+        for source_key in sources - whole:
+            value = inputs[source_key]
+            if isinstance(value, (list, tuple, dict, ResultSequence)):
+                sparse[source_key] = SparseSequence(len(value), picked.get(source_key, {}))
+        return sparse
+
     def work_items(self, records: list[InstanceRecord]) -> list[WorkItem]:
-        """One WorkItem per record; inputs are computed once per task (per index inside a mapped group)."""
+        """One WorkItem per record; inputs are computed once per task (per index inside a mapped
+        group), and a mapped instance receives only the elements of the lists it maps over."""
         cache: dict[tuple[str, int], dict[tuple[str, str], Any]] = {}
+        items_cache: dict[int, list[Any]] = {}
         items = []
         for record in records:
             task = self.dag.task_dict[record.task_id]
             index = record.map_index if task.mapped_group is not None else UNMAPPED
             if (record.task_id, index) not in cache:
                 cache[(record.task_id, index)] = self.inputs_for(task, index)
+            inputs = self._sparse_inputs(task, cache[(record.task_id, index)], record.map_index, items_cache)
             key = TaskInstanceKey(
                 self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
             )
@@ -370,7 +410,7 @@ class RunState:
                     key=key,
                     context=self.context,
                     dag_file=self.dag.fileloc,
-                    inputs=cache[(record.task_id, index)],
+                    inputs=inputs,
                     max_tries=task.retries + 1,
                 )
             )
