@@ -39,6 +39,22 @@ class Timetable:
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         return DataInterval(run_after, run_after)
 
+    def next_dagrun_info(
+        self,
+        last: DataInterval | None,
+        *,
+        earliest: datetime | None,
+        latest: datetime | None,
+        catchup: bool,
+        now: datetime,
+    ) -> DataInterval | None:
+        """The data interval of the next scheduled run after ``last`` (None: no more runs).
+
+        ``earliest``/``latest`` are the DAG's start and end dates. The run is due once
+        ``now >= interval.end``; its logical date is ``interval.start``.
+        """
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.summary!r})"
 
@@ -49,6 +65,19 @@ class NullTimetable(Timetable):
 
 class OnceTimetable(Timetable):
     summary = "@once"
+
+    def next_dagrun_info(
+        self,
+        last: DataInterval | None,
+        *,
+        earliest: datetime | None,
+        latest: datetime | None,
+        catchup: bool,
+        now: datetime,
+    ) -> DataInterval | None:
+        if last is not None or earliest is None:
+            return None
+        return DataInterval(earliest, earliest)
 
 
 class CronDataIntervalTimetable(Timetable):
@@ -91,9 +120,44 @@ class CronDataIntervalTimetable(Timetable):
     def prev_before(self, moment: datetime) -> datetime:
         return self._iter(moment, forward=False)
 
+    def align_to_next(self, moment: datetime) -> datetime:
+        """``moment`` itself if it is on the schedule, else the schedule time just after it."""
+        previous = self.prev_before(moment)
+        return moment if self.next_after(previous) == moment else self.next_after(moment)
+
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         end = self.align_to_prev(run_after)
         return DataInterval(self.prev_before(end), end)
+
+    def _latest_start(self, now: datetime) -> datetime:
+        """Start of the last interval that has already ended at ``now`` (used without catchup)."""
+        last_end = self.align_to_prev(now)
+        return self.prev_before(last_end)
+
+    def next_dagrun_info(
+        self,
+        last: DataInterval | None,
+        *,
+        earliest: datetime | None,
+        latest: datetime | None,
+        catchup: bool,
+        now: datetime,
+    ) -> DataInterval | None:
+        floor = self.align_to_next(earliest) if earliest is not None else None
+        if not catchup:
+            newest = self._latest_start(now)
+            floor = newest if floor is None else max(floor, newest)
+        if last is None:
+            if floor is None:
+                return None
+            start = floor
+        else:
+            start = self.align_to_prev(last.end)
+            if floor is not None:
+                start = max(start, floor)
+        if latest is not None and start > latest:
+            return None
+        return DataInterval(start, self.next_after(start))
 
 
 class DeltaDataIntervalTimetable(Timetable):
@@ -109,6 +173,29 @@ class DeltaDataIntervalTimetable(Timetable):
 
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         return DataInterval(run_after - self.delta, run_after)
+
+    def next_dagrun_info(
+        self,
+        last: DataInterval | None,
+        *,
+        earliest: datetime | None,
+        latest: datetime | None,
+        catchup: bool,
+        now: datetime,
+    ) -> DataInterval | None:
+        floor = earliest
+        if not catchup:
+            newest = now - self.delta
+            floor = newest if floor is None else max(floor, newest)
+        if last is None:
+            if floor is None:
+                return None
+            start = floor
+        else:
+            start = last.end if floor is None else max(last.end, floor)
+        if latest is not None and start > latest:
+            return None
+        return DataInterval(start, start + self.delta)
 
 
 def timetable_for(schedule: object, tz: Any = UTC) -> Timetable:
