@@ -77,6 +77,32 @@ def list_import_errors(dags_folder: Path | None, output: str) -> None:
         raise SystemExit(1)
 
 
+@dags.command("report")
+@dags_folder_option
+@output_option
+def report(dags_folder: Path | None, output: str) -> None:
+    """How long each DAG file took to import, slowest first, with its DAGs and tasks."""
+    bag = load_bag(dags_folder)
+    per_file: dict[str, list[DAG]] = {}
+    for dag in bag.dags.values():
+        per_file.setdefault(str(dag.fileloc), []).append(dag)
+    rows = [
+        {
+            "file": _relative(path, bag.folder),
+            "duration": round(seconds, 4),
+            "dag_num": len(per_file.get(path, [])),
+            "task_num": sum(len(d.task_dict) for d in per_file.get(path, [])),
+            "dags": ", ".join(sorted(d.dag_id for d in per_file.get(path, []))),
+            "import_error": path in bag.import_errors,
+        }
+        for path, seconds in sorted(bag.parse_seconds.items(), key=lambda item: -item[1])
+    ]
+    if output == "json":
+        print_json(rows)
+    else:
+        print_table(rows, ["file", "duration", "dag_num", "task_num", "dags", "import_error"], empty="No DAG files.")
+
+
 def _task_kind(task: Any) -> str:
     operator = getattr(task, "operator_class", type(task))
     name = getattr(operator, "custom_operator_name", operator.__name__)

@@ -128,14 +128,14 @@ def import_dag_file(path: Path, timeout: float = 0) -> tuple[list[DAG], ImportEr
         if isinstance(value, DAG) and value not in found:
             found.append(value)
     for dag in found:
-        if dag.fileloc is None:
-            dag.fileloc = str(path)
+        # the file a worker must import to find this DAG again (even if a helper module built it)
+        dag.fileloc = str(path)
     return found, None, module
 
 
 def load_dags(folder: Path | str, timeout: float = 0) -> DagBag:
     """Load every DAG file under ``folder`` (a single file works too)."""
-    folder = Path(folder)
+    folder = Path(folder).absolute()
     bag = DagBag(folder)
     if not folder.exists():
         raise TradewindError(f"DAGs folder {folder} does not exist (set --dags-folder or TRADEWIND__CORE__DAGS_FOLDER)")
