@@ -117,9 +117,45 @@ class RunState:
                 self._watchers[producer].add(task.task_id)
                 self._map_consumers.setdefault(producer, consumer)
         self.events: list[str] = []  # scheduler-level messages for the log
+        self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
+        self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
+
+    @classmethod
+    def restore(
+        cls, dag: DAG, context: RunContext, records: list[InstanceRecord], *, max_map_length: int = 1024
+    ) -> RunState:
+        """Rebuild a run from stored records (after a restart). In-flight records must have been
+        resolved by the caller (reset to None or up_for_retry) before."""
+        state = cls(dag, context, max_map_length=max_map_length)
+        by_task: defaultdict[str, dict[int, InstanceRecord]] = defaultdict(dict)
+        for record in records:
+            by_task[record.task_id][record.map_index] = record
+        for task in state.order:
+            rows = by_task.get(task.task_id)
+            if not rows:
+                continue
+            if any(index >= 0 for index in rows):
+                rows.pop(UNMAPPED, None)
+            state.instances[task.task_id] = rows
+            state.counts[task.task_id] = Counter(r.state for r in rows.values())
+            if all(r.state is not None for r in rows.values()):
+                state._pending_tasks.discard(task.task_id)
+        return state
+
+    def take_expanded(self) -> set[str]:
+        """Tasks expanded since the last call (the store drops their placeholder rows)."""
+        expanded, self.newly_expanded = self.newly_expanded, set()
+        return expanded
+
+    def drain_changes(self) -> list[InstanceRecord]:
+        """Records changed since the last call, for the caller to persist in one batch."""
+        changed = list(self.changed.values())
+        self.changed.clear()
+        return changed
 
     # -- bookkeeping
     def _set_state(self, record: InstanceRecord, state: TaskInstanceState | None) -> None:
+        self.changed[(record.task_id, record.map_index)] = record
         counts = self.counts[record.task_id]
         counts[record.state] -= 1
         counts[state] += 1
@@ -252,7 +288,15 @@ class RunState:
         if decision is Decision.WAIT:
             return []
         self._pending_tasks.discard(task.task_id)
-        placeholder = self.instances[task.task_id][UNMAPPED]
+        records = self.instances[task.task_id]
+        if UNMAPPED not in records:  # expanded before a restart: decide the undecided instances
+            undecided = [r for r in records.values() if r.state is None and not r.held]
+            if decision is Decision.RUN:
+                return undecided
+            for record in undecided:
+                self._set_state(record, S(decision.value))
+            return []
+        placeholder = records[UNMAPPED]
         if decision is not Decision.RUN:
             self._set_state(placeholder, S(decision.value))
             return []
@@ -322,16 +366,24 @@ class RunState:
             self._set_state(placeholder, S.SKIPPED)
             return []
         del records[UNMAPPED]
+        self.changed.pop((task.task_id, UNMAPPED), None)
+        self.newly_expanded.add(task.task_id)
         self.counts[task.task_id][None] -= 1
         previous = self._previous.pop(task.task_id, {})
         for index in range(length):
             records[index] = previous.pop(index) if index in previous else InstanceRecord(task.task_id, index)
+            self.changed[(task.task_id, index)] = records[index]
         self.counts[task.task_id][None] += length
         for index, record in previous.items():  # the expansion shrank since the last run
             records[index] = record
             self.counts[task.task_id][None] += 1
             self._set_state(record, S.REMOVED)
         return [] if pending else [records[i] for i in range(length)]
+
+    def mark_queued(self, records: list[InstanceRecord]) -> None:
+        """These scheduled instances were handed to an executor."""
+        for record in records:
+            self._set_state(record, S.QUEUED)
 
     def _due_retries(self, now: datetime) -> list[InstanceRecord]:
         return [
@@ -470,8 +522,11 @@ class RunState:
             if UNMAPPED not in records:
                 for record in records.values():
                     record.state, record.xcoms, record.error = None, {}, None
+                    self.changed[(task_id, record.map_index)] = record
                 self._previous[task_id] = records
-                self.instances[task_id] = {UNMAPPED: InstanceRecord(task_id)}
+                placeholder = InstanceRecord(task_id)
+                self.instances[task_id] = {UNMAPPED: placeholder}
+                self.changed[(task_id, UNMAPPED)] = placeholder
                 self.counts[task_id] = Counter({None: 1})
             else:
                 record = records[UNMAPPED]
