@@ -17,8 +17,9 @@ ALLOWED = {
     "definitions": {"definitions"},
     "loader": {"definitions", "loader"},
     "runtime": {"definitions", "runtime"},
-    "executors": {"definitions", "runtime", "executors"},
-    "scheduler": {"definitions", "runtime", "executors", "loader", "scheduler"},
+    "executors": {"definitions", "runtime", "loader", "executors"},
+    "store": {"definitions", "store"},
+    "scheduler": {"definitions", "runtime", "executors", "loader", "store", "scheduler"},
 }
 SHARED = {"errors", "config"}
 

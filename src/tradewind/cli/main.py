@@ -6,6 +6,17 @@ import click
 
 from tradewind import __version__
 from tradewind.cli.dags import dags
+from tradewind.cli.db import db
+from tradewind.cli.orchestrator import (
+    list_runs,
+    pause,
+    scheduler_command,
+    standalone_command,
+    states_for_dag_run,
+    trigger,
+    unpause,
+)
+from tradewind.cli.runs import backfill, clear
 from tradewind.cli.tasks import tasks
 
 
@@ -15,5 +26,12 @@ def main() -> None:
     """tradewind: run Airflow-style DAGs, with dynamic DAGs and task mapping, fast and light."""
 
 
+for command in (trigger, pause, unpause, list_runs, backfill):
+    dags.add_command(command)
+for command in (states_for_dag_run, clear):
+    tasks.add_command(command)
 main.add_command(dags)
 main.add_command(tasks)
+main.add_command(scheduler_command)
+main.add_command(standalone_command)
+main.add_command(db)

@@ -136,6 +136,10 @@ class RunState:
                 continue
             if any(index >= 0 for index in rows):
                 rows.pop(UNMAPPED, None)
+                if all(r.state is None for r in rows.values()):
+                    # every instance was cleared: expand again (a shorter expansion marks the rest removed)
+                    state._previous[task.task_id] = rows
+                    continue
             state.instances[task.task_id] = rows
             state.counts[task.task_id] = Counter(r.state for r in rows.values())
             if all(r.state is not None for r in rows.values()):

@@ -1,0 +1,219 @@
+"""Commands that use the store and the scheduler: scheduler, standalone, trigger, pause, runs.
+
+Everything heavy (SQLAlchemy, the executor) is imported inside the commands, so ``dags list``
+and ``dags test`` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tradewind.cli.common import dags_folder_option, load_bag, parse_logical_date
+from tradewind.cli.output import fail, output_option, print_json, print_table
+from tradewind.config import conf, home
+from tradewind.errors import TradewindError
+
+
+def gateway() -> Any:
+    from tradewind.scheduler.persistence import StoreGateway
+    from tradewind.store.engine import make_engine, migrate
+
+    engine = make_engine()
+    migrate(engine)
+    return StoreGateway(engine)
+
+
+def _dag_or_fail(dag_id: str, dags_folder: Path | None) -> Any:
+    bag = load_bag(dags_folder)
+    try:
+        return bag.get_dag(dag_id)
+    except TradewindError as exc:
+        fail(str(exc))
+
+
+def _parse_conf(value: str | None) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        fail(f"--conf is not valid JSON: {exc}")
+    if not isinstance(parsed, dict):
+        fail("--conf must be a JSON object, e.g. '{\"limit\": 5}'")
+    return parsed
+
+
+def _executor(name: str, parallelism: int | None) -> Any:
+    if name == "inline":
+        raise click.UsageError("the scheduler needs a process executor: use --executor local")
+    from tradewind.executors.local import LocalExecutor
+
+    return LocalExecutor(parallelism=parallelism)
+
+
+def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | None, exit_when_idle: bool) -> None:
+    from tradewind.executors.local import task_log_path
+    from tradewind.scheduler.lock import SchedulerLock
+    from tradewind.scheduler.loop import Scheduler
+
+    folder = dags_folder or conf.dags_folder()
+    stopping = {"now": False}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stopping["now"]:
+            raise KeyboardInterrupt
+        stopping["now"] = True
+        click.echo("Stopping: waiting for running tasks to finish (press Ctrl-C again to stop at once)", err=True)
+
+    with SchedulerLock(home() / "scheduler.pid"):
+        scheduler = Scheduler(
+            folder,
+            gateway(),
+            _executor(executor, parallelism),
+            log=sys.stderr,
+            max_map_length=conf.getint("core", "max_map_length"),
+            log_path=task_log_path,
+        )
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        scheduler.run(until_idle=exit_when_idle, should_stop=lambda: stopping["now"])
+
+
+executor_option = click.option(
+    "--executor", type=click.Choice(["local"]), default="local", show_default=True, help="Where tasks run."
+)
+parallelism_option = click.option("--parallelism", type=int, default=None, help="Worker processes (default: CPUs).")
+
+
+@click.command("scheduler")
+@dags_folder_option
+@executor_option
+@parallelism_option
+@click.option("--exit-when-idle", is_flag=True, help="Stop once no run is active or queued.")
+def scheduler_command(dags_folder: Path | None, executor: str, parallelism: int | None, exit_when_idle: bool) -> None:
+    """Run the scheduler until stopped (Ctrl-C lets running tasks finish)."""
+    run_scheduler(dags_folder, executor, parallelism, exit_when_idle)
+
+
+@click.command("standalone")
+@dags_folder_option
+@parallelism_option
+def standalone_command(dags_folder: Path | None, parallelism: int | None) -> None:
+    """Create or upgrade the database, then run the scheduler; prints where everything is."""
+    from tradewind.store.engine import describe_url, make_engine, migrate
+
+    engine = make_engine()
+    migrate(engine)
+    folder = dags_folder or conf.dags_folder()
+    click.echo(f"tradewind home:  {home()}")
+    click.echo(f"database:        {describe_url(engine)}")
+    click.echo(f"DAGs folder:     {folder}")
+    click.echo(f"task logs:       {conf.get('logging', 'base_log_folder') or home() / 'logs'}")
+    click.echo("Trigger a run with `tradewind dags trigger DAG_ID`; stop with Ctrl-C.")
+    run_scheduler(folder, "local", parallelism, exit_when_idle=False)
+
+
+@click.command("trigger")
+@click.argument("dag_id")
+@dags_folder_option
+@click.option("--conf", "-c", "run_conf", help="JSON object passed as the run's conf.")
+@click.option("--logical-date", "-l", help="Logical date of the run (default: now).")
+@click.option("--run-id", "-r", help="Run id (default: manual__<logical date>).")
+@output_option
+def trigger(
+    dag_id: str,
+    dags_folder: Path | None,
+    run_conf: str | None,
+    logical_date: str | None,
+    run_id: str | None,
+    output: str,
+) -> None:
+    """Queue a manual run of a DAG; a running scheduler starts it."""
+    dag = _dag_or_fail(dag_id, dags_folder)
+    store = gateway()
+    try:
+        context = store.create_manual_run(dag, parse_logical_date(logical_date), _parse_conf(run_conf), run_id=run_id)
+    except TradewindError as exc:
+        fail(str(exc))
+    paused = store.is_paused(dag_id)
+    if output == "json":
+        print_json({"dag_id": dag_id, "run_id": context.run_id, "logical_date": context.logical_date.isoformat()})
+    else:
+        click.echo(f"Queued run {context.run_id} of {dag_id}")
+    if paused:
+        click.echo(f"DAG {dag_id} is paused: the run starts once you unpause it", err=True)
+
+
+def _set_paused(dag_id: str, dags_folder: Path | None, paused: bool) -> None:
+    dag = _dag_or_fail(dag_id, dags_folder)
+    store = gateway()
+    store.ensure_dag(dag)
+    store.set_paused(dag_id, paused)
+    click.echo(f"DAG {dag_id} is {'paused' if paused else 'unpaused'}")
+
+
+@click.command("pause")
+@click.argument("dag_id")
+@dags_folder_option
+def pause(dag_id: str, dags_folder: Path | None) -> None:
+    """Pause a DAG: no new runs start."""
+    _set_paused(dag_id, dags_folder, True)
+
+
+@click.command("unpause")
+@click.argument("dag_id")
+@dags_folder_option
+def unpause(dag_id: str, dags_folder: Path | None) -> None:
+    """Unpause a DAG: its schedule and queued runs go on."""
+    _set_paused(dag_id, dags_folder, False)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@click.command("list-runs")
+@click.argument("dag_id")
+@output_option
+def list_runs(dag_id: str, output: str) -> None:
+    """The runs of a DAG, newest first."""
+    rows = [
+        {
+            "dag_id": r.dag_id,
+            "run_id": r.run_id,
+            "state": r.state,
+            "run_type": r.run_type,
+            "logical_date": _iso(r.logical_date),
+            "start_date": _iso(r.start_date),
+            "end_date": _iso(r.end_date),
+        }
+        for r in gateway().list_runs(dag_id)
+    ]
+    if output == "json":
+        print_json(rows)
+    else:
+        print_table(rows, ["run_id", "state", "run_type", "logical_date", "start_date", "end_date"], empty="No runs.")
+
+
+@click.command("states-for-dag-run")
+@click.argument("dag_id")
+@click.argument("run_id")
+@output_option
+def states_for_dag_run(dag_id: str, run_id: str, output: str) -> None:
+    """The state of every task instance of one run."""
+    rows = gateway().task_states(dag_id, run_id)
+    if output == "json":
+        print_json(rows)
+    else:
+        print_table(
+            rows,
+            ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label"],
+            empty=f"No task instances for run {run_id} of {dag_id}.",
+        )

@@ -1,0 +1,315 @@
+"""The worker process of the local executor: imports each DAG file once, then runs many task
+instances, one at a time, on its main thread (where ``execution_timeout`` signals arrive).
+
+Protocol with the parent (``executors.local``), over two one-way pipes and two shared integers:
+
+* tasks pipe, parent -> worker: lists of ``(seq, WorkItem)``, seq increasing. A reader thread
+  moves them into a local queue at once, so the parent's sends never wait for a running task.
+  ``GIVE_BACK`` asks for the queued items back (another worker is idle while this one runs a
+  long task); the parent closing the pipe means "stop": the running task finishes, queued
+  ones are dropped.
+* results pipe, worker -> parent: ``("results", [(seq, TaskResult), ...])``, sent when the
+  worker runs out of work, when ``RESULT_BATCH`` wait, and at the latest ``RESULT_DELAY``
+  seconds after the first of them ended (a small thread sends them then, even while a long
+  task runs); ``("returned", [seq, ...])`` answers GIVE_BACK.
+* ``progress[0]`` is the seq of the last item started, ``progress[1]`` of the last one finished,
+  so that after a crash the parent knows which item was running and which were only queued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
+from pathlib import Path
+from typing import Any, TextIO
+
+from tradewind.config import conf
+from tradewind.definitions.abstractoperator import AbstractOperator
+from tradewind.definitions.dag import DAG
+from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.states import TaskInstanceState
+from tradewind.loader.dagbag import import_dag_file
+from tradewind.runtime.logs import TaskLogWriter
+from tradewind.runtime.run_task import run_task
+from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
+
+GIVE_BACK = "give back"  # parent -> worker: return the items you have not started
+RESULT_BATCH = 32  # results sent together at most
+RESULT_DELAY = 0.002  # seconds a result may wait for others to go with it
+
+
+def log_file_name(log_folder: str, key: TaskInstanceKey) -> str:
+    """``{folder}/dag_id=../run_id=../task_id=../map_index=../attempt=N.log``: the ids are kept as
+    they are (a run id's ':' and '+' included), except that '/' cannot be part of a folder name."""
+    dag_id, run_id, task_id = (v.replace("/", "%2F") for v in (key.dag_id, key.run_id, key.task_id))
+    return (
+        f"{log_folder}/dag_id={dag_id}/run_id={run_id}/task_id={task_id}"
+        f"/map_index={key.map_index}/attempt={key.try_number}.log"
+    )
+
+
+def log_file_path(log_folder: Path, key: TaskInstanceKey) -> Path:
+    return Path(log_file_name(str(log_folder), key))
+
+
+def failed_result(key: TaskInstanceKey, error: ErrorInfo, started: datetime | None = None) -> TaskResult:
+    now = datetime.now(UTC)
+    return TaskResult(key=key, state=TaskInstanceState.FAILED, started_at=started or now, ended_at=now, error=error)
+
+
+class TaskNotRunnable(Exception):
+    """The worker cannot find the task of a WorkItem (DAG file missing, broken, or changed)."""
+
+    def __init__(self, error: ErrorInfo) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class DagCache:
+    """The DAGs of each DAG file this worker has imported, with the sha256 of the bytes imported."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[str, dict[str, DAG]]] = {}
+        self._asked: set[tuple[str, str]] = set()  # (file, hash) pairs that made us import again
+
+    def find_task(self, item: WorkItem) -> AbstractOperator:
+        key = item.key
+        if not item.dag_file:
+            raise TaskNotRunnable(ErrorInfo("DagNotFound", f"{key.display}: the WorkItem names no DAG file", ""))
+        cached = self._files.get(item.dag_file)
+        wanted = item.dag_file_hash
+        # another version than the one imported: import again, once per version asked for (if
+        # the file changed again meanwhile, the newest one runs)
+        if cached is None or (wanted and wanted != cached[0] and (item.dag_file, wanted) not in self._asked):
+            if wanted:
+                self._asked.add((item.dag_file, wanted))
+            cached = self._import(item.dag_file, key)
+        _, dags = cached
+        dag = dags.get(key.dag_id)
+        if dag is None:
+            defined = ", ".join(sorted(dags)) or "none"
+            raise TaskNotRunnable(
+                ErrorInfo(
+                    "DagNotFound",
+                    f"DAG '{key.dag_id}' is not defined in {item.dag_file} (DAGs there: {defined})",
+                    "",
+                )
+            )
+        task = dag.task_dict.get(key.task_id)
+        if task is None:
+            raise TaskNotRunnable(
+                ErrorInfo("TaskNotFound", f"Task '{key.task_id}' is not in DAG '{key.dag_id}' ({item.dag_file})", "")
+            )
+        return task
+
+    def _import(self, dag_file: str, key: TaskInstanceKey) -> tuple[str, dict[str, DAG]]:
+        path = Path(dag_file)
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            message = f"cannot read DAG file {dag_file} to run {key.display}: {exc.strerror or exc}"
+            raise TaskNotRunnable(ErrorInfo("DagFileImportError", message, "")) from None
+        _put_on_sys_path(path)
+        timeout = conf.getint("core", "dag_file_processor_timeout")
+        dags, error, _ = import_dag_file(path, timeout)
+        if error is not None:
+            message = f"importing DAG file {dag_file} failed, so {key.display} cannot run: {error.error}"
+            raise TaskNotRunnable(ErrorInfo("DagFileImportError", message, error.traceback))
+        entry = (digest, {d.dag_id: d for d in dags})
+        self._files[dag_file] = entry
+        return entry
+
+
+def _put_on_sys_path(path: Path) -> None:
+    """Helper modules next to a DAG file, or at the top of the DAGs folder, stay importable (as in
+    ``load_dags``)."""
+    roots = [path.parent.resolve()]
+    folder = conf.dags_folder().expanduser().resolve()
+    if folder.is_dir() and folder in path.resolve().parents:
+        roots.append(folder)
+    for root in roots:
+        if str(root) not in sys.path:
+            sys.path.insert(0, str(root))
+
+
+def open_log(log_folder: str, key: TaskInstanceKey) -> TextIO:
+    """Open the task's log for appending, creating its folder (plain os calls: this runs per task)."""
+    path = log_file_name(log_folder, key)
+    folder = os.path.dirname(path)
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
+    return open(path, "a", encoding="utf-8", buffering=1)  # line by line: live, and kept if the worker dies
+
+
+def run_one(item: WorkItem, dags: DagCache, log_folder: str) -> TaskResult:
+    """Run one WorkItem into its log file; every outcome, including a missing DAG, is a TaskResult."""
+    started = datetime.now(UTC)
+    try:
+        log = open_log(log_folder, item.key)
+    except OSError as exc:
+        where = log_file_name(log_folder, item.key)
+        return failed_result(item.key, ErrorInfo(type(exc).__name__, f"cannot open the task log {where}: {exc}", ""))
+    with log:
+        try:
+            task = dags.find_task(item)
+            return run_task(task, item, log)
+        except TaskNotRunnable as exc:
+            error = exc.error
+        except Exception as exc:  # a bug outside the user's code must not kill the worker
+            error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
+        writer = TaskLogWriter(log, item.key.display)
+        writer.emit("ERROR", f"{error.type}: {error.message}")
+        if error.traceback:
+            writer.emit("ERROR", error.traceback.rstrip())
+        return failed_result(item.key, error, started)
+
+
+class Outbox:
+    """Messages to the parent: results, sent in batches but never held back long, and items
+    handed back unstarted."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._results: list[tuple[int, TaskResult]] = []
+        self._returned: list[int] = []
+        self._first_at = 0.0
+        self._cond = threading.Condition()
+        self._send_lock = threading.Lock()
+        self.broken = False  # the parent is gone
+        threading.Thread(target=self._send_late, name="tradewind-outbox", daemon=True).start()
+
+    def add(self, seq: int, result: TaskResult, *, now: bool) -> None:
+        with self._cond:
+            if not self._results:
+                self._first_at = time.monotonic()
+                self._cond.notify()
+            self._results.append((seq, result))
+            due = now or len(self._results) >= RESULT_BATCH
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._send_lock:
+            with self._cond:
+                batch, self._results = self._results, []
+            if batch:
+                self._send(_dump_results(batch))
+
+    def give_back(self, seqs: list[int]) -> None:
+        """Queue the seqs of items handed back; the outbox thread sends them (the inbox thread
+        must never wait on the results pipe, or it could not read what the parent sends)."""
+        with self._cond:
+            self._returned.extend(seqs)
+            self._cond.notify()
+
+    def _send(self, data: bytes | memoryview) -> None:
+        if not self.broken:
+            try:
+                self._conn.send_bytes(data)
+            except OSError:
+                self.broken = True
+
+    def _send_late(self) -> None:
+        while not self.broken:
+            with self._cond:
+                while not self._results and not self._returned:
+                    self._cond.wait()
+                returned, self._returned = self._returned, []
+                wait = self._first_at + RESULT_DELAY - time.monotonic()
+            if returned:
+                with self._send_lock:
+                    self._send(ForkingPickler.dumps(("returned", returned)))
+            elif wait > 0:
+                time.sleep(wait)
+            else:
+                self.flush()
+
+
+def _dump_results(batch: list[tuple[int, TaskResult]]) -> bytes | memoryview:
+    try:
+        return ForkingPickler.dumps(("results", batch))
+    except Exception:
+        pass
+    safe = []
+    for seq, result in batch:  # find the result that does not pickle (e.g. an odd xcom_push value)
+        try:
+            ForkingPickler.dumps(result)
+        except Exception as exc:
+            message = f"the result of {result.key.display} cannot be sent back: {type(exc).__name__}: {exc}"
+            result = failed_result(result.key, ErrorInfo("ResultNotPicklable", message, ""), result.started_at)
+        safe.append((seq, result))
+    return ForkingPickler.dumps(("results", safe))
+
+
+class Inbox:
+    """Work received from the parent, read by a thread so that the parent can always send, and
+    can take back queued items while a long task runs."""
+
+    def __init__(self, conn: Connection, outbox: Outbox) -> None:
+        self._conn = conn
+        self._outbox = outbox
+        self._items: deque[tuple[int, WorkItem]] = deque()
+        self._closed = False
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, name="tradewind-inbox", daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                message = None
+            with self._cond:
+                if message is None:
+                    self._closed = True
+                elif message == GIVE_BACK:
+                    self._outbox.give_back([seq for seq, _ in self._items])
+                    self._items.clear()
+                else:
+                    self._items.extend(message)
+                self._cond.notify()
+            if message is None:
+                return
+
+    def next(self) -> tuple[int, WorkItem] | None:
+        """The next item to run, or None once the parent has closed the pipe (stop)."""
+        with self._cond:
+            while not self._items and not self._closed:
+                self._cond.wait()
+            return None if self._closed else self._items.popleft()
+
+    def empty(self) -> bool:
+        return not self._items
+
+
+def worker_main(tasks: Connection, results: Connection, progress: Any, log_folder: str, env: dict[str, str]) -> None:
+    """Entry point of a worker process."""
+    # a forkserver child starts with the server's environment, not the parent's current one
+    os.environ.clear()
+    os.environ.update(env)
+    # its own process group: Ctrl-C in the terminal stops the scheduler gracefully while running
+    # tasks finish, and stop(wait=False) can end a task's child processes too
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    dags = DagCache()
+    outbox = Outbox(results)
+    inbox = Inbox(tasks, outbox)
+    while not outbox.broken and (entry := inbox.next()) is not None:
+        seq, item = entry
+        progress[0] = seq
+        result = run_one(item, dags, log_folder)
+        progress[1] = seq
+        outbox.add(seq, result, now=inbox.empty())
+    outbox.flush()

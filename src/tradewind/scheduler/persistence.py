@@ -1,0 +1,387 @@
+"""The scheduler's view of the store: DAG rows, runs, task-instance records and XComs.
+
+The scheduler keeps each active run as a RunState in memory; this gateway turns its records
+into rows (one batched write per turn of the loop) and back again after a restart. The CLI uses
+the same gateway to trigger, pause, list and clear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tradewind.definitions.dag import DAG
+from tradewind.definitions.params import resolve_params
+from tradewind.definitions.states import DagRunState, TaskInstanceState
+from tradewind.definitions.timetables import DataInterval
+from tradewind.errors import TradewindError
+from tradewind.loader import DagBag
+from tradewind.loader.serialize import serialize_dag
+from tradewind.runtime.work import ErrorInfo, RunContext
+from tradewind.scheduler.run_state import InstanceRecord
+from tradewind.store import queries as q
+from tradewind.store.engine import session_scope
+
+FINISHED_RUN_STATES = ("success", "failed")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def context_from_row(run: Any, dag: DAG | None) -> RunContext:
+    conf = dict(run.conf or {})
+    return RunContext(
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        logical_date=run.logical_date,
+        data_interval_start=run.data_interval_start,
+        data_interval_end=run.data_interval_end,
+        run_type=run.run_type,
+        conf=conf,
+        params=resolve_params(dag.params, conf) if dag is not None else conf,
+    )
+
+
+class StoreGateway:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- DAGs
+    def _upsert(self, session: Any, dag: DAG) -> None:
+        q.upsert_dag(
+            session,
+            dag_id=dag.dag_id,
+            fileloc=dag.fileloc or "",
+            schedule=dag.timetable.summary,
+            tags=list(dag.tags),
+            serialized=serialize_dag(dag),
+            max_active_runs=dag.max_active_runs,
+            is_paused_upon_creation=bool(dag.is_paused_upon_creation),
+        )
+
+    def sync_dag_bag(self, bag: DagBag) -> None:
+        """Record every DAG of the folder; a DAG whose file is gone becomes inactive (history kept)."""
+        with session_scope(self.engine) as session:
+            for dag in bag.dags.values():
+                self._upsert(session, dag)
+            failed_files = set(bag.import_errors)
+            keep = set(bag.dags) | {row.dag_id for row in q.list_dags(session) if row.fileloc in failed_files}
+            q.mark_inactive_except(session, keep)
+            q.replace_import_errors(session, [(e.filename, e.full) for e in bag.import_errors.values()])
+
+    def ensure_dag(self, dag: DAG) -> None:
+        with session_scope(self.engine) as session:
+            if q.get_dag(session, dag.dag_id) is None:
+                self._upsert(session, dag)
+
+    def set_paused(self, dag_id: str, paused: bool) -> None:
+        with session_scope(self.engine) as session:
+            q.set_paused(session, dag_id, paused)
+
+    def is_paused(self, dag_id: str) -> bool:
+        with session_scope(self.engine) as session:
+            row = q.get_dag(session, dag_id)
+            return bool(row and row.is_paused)
+
+    def _runnable_dag_ids(self, session: Any) -> set[str]:
+        return {row.dag_id for row in q.list_dags(session) if row.is_active and not row.is_paused}
+
+    def pool_sizes(self) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            return {pool.name: pool.slots for pool in q.get_pools(session)}
+
+    # -- runs
+    def due_scheduled_runs(self, dag: DAG, now: datetime) -> list[RunContext]:
+        """Create the scheduled runs of ``dag`` whose data interval has ended (catchup, end_date
+        and max_active_runs respected)."""
+        created: list[RunContext] = []
+        if not dag.timetable.periodic and dag.timetable.summary != "@once":
+            return created
+        with session_scope(self.engine) as session:
+            row = q.get_dag(session, dag.dag_id)
+            if row is None or row.is_paused or not row.is_active:
+                return created
+            last = None
+            start, end = row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end
+            if start is not None and end is not None:
+                last = DataInterval(start, end)
+            active = len(q.list_dag_runs(session, dag.dag_id, states=["queued", "running"]))
+            while active < dag.max_active_runs:
+                info = dag.timetable.next_dagrun_info(
+                    last, earliest=dag.start_date, latest=dag.end_date, catchup=dag.catchup, now=now
+                )
+                if info is None or info.end > now:
+                    break
+                run_id = f"scheduled__{info.start.isoformat()}"
+                if q.get_dag_run(session, dag.dag_id, run_id) is None:
+                    context = self._new_context(dag, run_id, info.start, info, "scheduled", {})
+                    self._insert_run(session, context)
+                    created.append(context)
+                    active += 1
+                q.set_next_dagrun(session, dag.dag_id, info.start, info.start, info.end)
+                last = info
+        return created
+
+    def _new_context(
+        self, dag: DAG, run_id: str, logical_date: datetime, interval: DataInterval, run_type: str, conf: dict[str, Any]
+    ) -> RunContext:
+        return RunContext(
+            dag_id=dag.dag_id,
+            run_id=run_id,
+            logical_date=logical_date,
+            data_interval_start=interval.start,
+            data_interval_end=interval.end,
+            run_type=run_type,
+            conf=conf,
+            params=resolve_params(dag.params, conf),
+        )
+
+    def _insert_run(self, session: Any, context: RunContext) -> None:
+        q.create_dag_run(
+            session,
+            dag_id=context.dag_id,
+            run_id=context.run_id,
+            logical_date=context.logical_date,
+            data_interval_start=context.data_interval_start,
+            data_interval_end=context.data_interval_end,
+            run_type=context.run_type,
+            conf=context.conf,
+        )
+
+    def create_manual_run(
+        self, dag: DAG, logical_date: datetime | None, conf: dict[str, Any], run_id: str | None = None
+    ) -> RunContext:
+        moment = logical_date or _now()
+        interval = dag.timetable.infer_manual_data_interval(moment)
+        context = self._new_context(dag, run_id or f"manual__{moment.isoformat()}", moment, interval, "manual", conf)
+        with session_scope(self.engine) as session:
+            if q.get_dag(session, dag.dag_id) is None:
+                self._upsert(session, dag)
+            self._insert_run(session, context)
+        return context
+
+    def create_backfill_runs(self, dag: DAG, start: datetime, end: datetime) -> list[RunContext]:
+        if not dag.timetable.periodic:
+            raise TradewindError(
+                f"DAG '{dag.dag_id}' has no periodic schedule ({dag.timetable.summary}): nothing to backfill"
+            )
+        contexts: list[RunContext] = []
+        last = None
+        with session_scope(self.engine) as session:
+            while True:
+                info = dag.timetable.next_dagrun_info(last, earliest=start, latest=end, catchup=True, now=end)
+                if info is None or info.start > end:
+                    break
+                last = info
+                run_id = f"backfill__{info.start.isoformat()}"
+                if q.get_dag_run(session, dag.dag_id, run_id) is not None:
+                    continue
+                context = self._new_context(dag, run_id, info.start, info, "backfill", {})
+                self._insert_run(session, context)
+                contexts.append(context)
+        return contexts
+
+    def runs_to_start(
+        self, dags: Mapping[str, DAG], active: Collection[tuple[str, str]]
+    ) -> list[tuple[str, str, RunContext]]:
+        """Queued runs of unpaused DAGs (within max_active_runs) and running runs that this
+        scheduler does not hold (left by one that stopped or died)."""
+        found: list[tuple[str, str, RunContext]] = []
+        with session_scope(self.engine) as session:
+            runnable = self._runnable_dag_ids(session)
+            for run in q.list_dag_runs(session, None, states=["running", "queued"], oldest_first=True):
+                if (run.dag_id, run.run_id) in active or run.dag_id not in runnable or run.dag_id not in dags:
+                    continue
+                dag = dags[run.dag_id]
+                running = sum(1 for key in list(active) + [(d, r) for d, r, _ in found] if key[0] == run.dag_id)
+                if run.state == "queued" and running >= dag.max_active_runs:
+                    continue
+                found.append((run.dag_id, run.run_id, context_from_row(run, dag)))
+        return found
+
+    def has_runs_to_start(self, dags: Mapping[str, DAG]) -> bool:
+        with session_scope(self.engine) as session:
+            runnable = self._runnable_dag_ids(session) & set(dags)
+            return any(run.dag_id in runnable for run in q.list_dag_runs(session, None, states=["running", "queued"]))
+
+    def mark_run_running(self, dag_id: str, run_id: str) -> None:
+        with session_scope(self.engine) as session:
+            run = q.get_dag_run(session, dag_id, run_id)
+            if run is not None and run.state != "running":
+                q.update_dag_run(
+                    session, dag_id, run_id, state="running", start_date=run.start_date or _now(), end_date=None
+                )
+
+    def finish_run(self, dag_id: str, run_id: str, state: DagRunState) -> None:
+        with session_scope(self.engine) as session:
+            q.update_dag_run(session, dag_id, run_id, state=str(state), end_date=_now())
+
+    def list_runs(self, dag_id: str) -> list[Any]:
+        with session_scope(self.engine) as session:
+            runs = q.list_dag_runs(session, dag_id)
+            session.expunge_all()
+            return sorted(runs, key=lambda r: r.logical_date, reverse=True)
+
+    # -- task instances
+    def load_records(self, dag_id: str, run_id: str) -> list[InstanceRecord]:
+        with session_scope(self.engine) as session:
+            rows = q.list_task_instances(session, dag_id, run_id)
+            xcoms = q.get_xcoms(session, dag_id, run_id)
+        by_key: dict[tuple[str, int], dict[str, Any]] = {}
+        for xcom in xcoms:
+            by_key.setdefault((xcom.task_id, xcom.map_index), {})[xcom.key] = xcom.value
+        records = []
+        for row in rows:
+            state = TaskInstanceState(row.state) if row.state else None
+            records.append(
+                InstanceRecord(
+                    task_id=row.task_id,
+                    map_index=row.map_index,
+                    state=state,
+                    try_number=row.try_number,
+                    started_at=row.start_date,
+                    ended_at=row.end_date,
+                    label=row.rendered_map_index,
+                    error=ErrorInfo("TaskError", row.error, "") if row.error else None,
+                    retry_at=row.next_retry_at,
+                    xcoms=by_key.get((row.task_id, row.map_index), {}),
+                )
+            )
+        return records
+
+    def save_records(self, dag_id: str, run_id: str, records: Iterable[InstanceRecord], expanded: set[str]) -> None:
+        """Write changed records (and their XComs) in one transaction."""
+        records = list(records)
+        if not records and not expanded:
+            return
+        rows = []
+        xcom_rows = []
+        for record in records:
+            rows.append(
+                {
+                    "dag_id": dag_id,
+                    "run_id": run_id,
+                    "task_id": record.task_id,
+                    "map_index": record.map_index,
+                    "try_number": record.try_number,
+                    "state": str(record.state) if record.state else None,
+                    "start_date": record.started_at,
+                    "end_date": record.ended_at,
+                    "duration": record.duration,
+                    "rendered_map_index": record.label,
+                    "next_retry_at": record.retry_at,
+                    "error": record.error.message if record.error else None,
+                }
+            )
+            if record.state is TaskInstanceState.SUCCESS:
+                for key, value in record.xcoms.items():
+                    xcom_rows.append(
+                        {
+                            "dag_id": dag_id,
+                            "run_id": run_id,
+                            "task_id": record.task_id,
+                            "map_index": record.map_index,
+                            "key": key,
+                            "value": value,
+                        }
+                    )
+        with session_scope(self.engine) as session:
+            if expanded:
+                q.delete_task_instances(session, dag_id, run_id, task_ids=expanded, map_index=-1)
+            if rows:
+                q.upsert_task_instances(session, rows)
+            if xcom_rows:
+                q.set_xcoms(session, xcom_rows)
+
+    def task_states(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        with session_scope(self.engine) as session:
+            rows = q.list_task_instances(session, dag_id, run_id)
+            return [
+                {
+                    "task_id": r.task_id,
+                    "map_index": r.map_index,
+                    "state": r.state,
+                    "try_number": r.try_number,
+                    "start_date": r.start_date.isoformat() if r.start_date else None,
+                    "end_date": r.end_date.isoformat() if r.end_date else None,
+                    "duration": r.duration,
+                    "label": r.rendered_map_index,
+                }
+                for r in sorted(rows, key=lambda r: (r.task_id, r.map_index))
+            ]
+
+    def progress(self, dag_id: str, run_ids: list[str]) -> tuple[int, int, int]:
+        """(finished runs, finished task instances, task instances) among ``run_ids``."""
+        wanted = set(run_ids)
+        with session_scope(self.engine) as session:
+            runs = [r for r in q.list_dag_runs(session, dag_id) if r.run_id in wanted]
+            done_runs = sum(1 for r in runs if r.state in FINISHED_RUN_STATES)
+            done = total = 0
+            for run_id in wanted:
+                for row in q.list_task_instances(session, dag_id, run_id):
+                    total += 1
+                    done += row.state in ("success", "failed", "skipped", "upstream_failed", "removed")
+        return done_runs, done, total
+
+    # -- clearing
+    def clear(
+        self,
+        dag: DAG,
+        *,
+        run_id: str | None,
+        task_regex: str | None,
+        map_index: int | None,
+        only_failed: bool,
+        downstream: bool,
+        dry_run: bool,
+    ) -> list[tuple[str, str, int]]:
+        """Reset matching instances (and their downstream tasks) to be run again; their runs go back
+        to queued. Returns (run_id, task_id, map_index) of every instance reset."""
+        pattern = re.compile(task_regex) if task_regex else None
+        selected = {t for t in dag.task_dict if pattern is None or pattern.search(t)}
+        if downstream:
+            pending = list(selected)
+            while pending:
+                for down in dag.task_dict[pending.pop()].downstream_task_ids:
+                    if down not in selected:
+                        selected.add(down)
+                        pending.append(down)
+        matched_roots = {t for t in dag.task_dict if pattern is None or pattern.search(t)}
+        cleared: list[tuple[str, str, int]] = []
+        with session_scope(self.engine) as session:
+            runs = q.list_dag_runs(session, dag.dag_id)
+            for run in runs:
+                if run_id is not None and run.run_id != run_id:
+                    continue
+                if run.state == "running":
+                    if run_id is not None:
+                        raise TradewindError(
+                            f"Run {run.run_id} of {dag.dag_id} is running: clear it once it has finished"
+                        )
+                    continue
+                rows = q.list_task_instances(session, dag.dag_id, run.run_id)
+                hits = []
+                for row in rows:
+                    if row.task_id not in selected:
+                        continue
+                    is_root = row.task_id in matched_roots
+                    if is_root and only_failed and row.state not in ("failed", "upstream_failed"):
+                        continue
+                    if is_root and map_index is not None and row.map_index != map_index:
+                        continue
+                    if row.state is None:
+                        continue
+                    hits.append(row)
+                if not hits:
+                    continue
+                cleared.extend((run.run_id, row.task_id, row.map_index) for row in hits)
+                if dry_run:
+                    continue
+                q.reset_task_instances(session, dag.dag_id, run.run_id, [(r.task_id, r.map_index) for r in hits])
+                q.update_dag_run(session, dag.dag_id, run.run_id, state="queued", end_date=None)
+        return cleared

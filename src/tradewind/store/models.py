@@ -1,0 +1,190 @@
+"""The tables of the metadata store, as typed SQLAlchemy models.
+
+The schema itself is created by the Alembic migrations in ``migrations/versions``; these models
+must describe exactly what the migrations build (``tests/store`` compares the two). Change a
+model only together with a new migration.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tradewind.store.types import UTCDateTime
+
+ID_LENGTH = 250  # dag_id, run_id and task_id (the definitions' MAX_ID_LENGTH)
+KEY_LENGTH = 512  # XCom keys
+UNMAPPED = -1  # map_index of a task instance that is not mapped
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DagModel(Base):
+    """One DAG found in the DAGs folder (kept, inactive, when its file disappears)."""
+
+    __tablename__ = "dag"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    fileloc: Mapped[str] = mapped_column(Text, default="")
+    is_paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    schedule: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    serialized: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    max_active_runs: Mapped[int] = mapped_column(Integer, default=16, server_default=text("16"))
+    next_dagrun: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_dagrun_data_interval_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_dagrun_data_interval_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_parsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<DagModel {self.dag_id} paused={self.is_paused} active={self.is_active}>"
+
+
+class DagRun(Base):
+    """One run of a DAG: scheduled, manual or backfill."""
+
+    __tablename__ = "dag_run"
+    __table_args__ = (
+        UniqueConstraint("dag_id", "run_id"),
+        Index("ix_dag_run_dag_id_state", "dag_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("dag.dag_id", ondelete="CASCADE"))
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    logical_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    data_interval_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    data_interval_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_type: Mapped[str] = mapped_column(String(20))  # scheduled | manual | backfill
+    conf: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="queued")  # queued|running|success|failed
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    start_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<DagRun {self.dag_id} {self.run_id} {self.state}>"
+
+
+class TaskInstance(Base):
+    """One try-able unit of work: a task in a run, at one map index (-1 when not mapped)."""
+
+    __tablename__ = "task_instance"
+    __table_args__ = (
+        ForeignKeyConstraint(["dag_id", "run_id"], ["dag_run.dag_id", "dag_run.run_id"], ondelete="CASCADE"),
+        Index("ix_task_instance_dag_id_run_id_state", "dag_id", "run_id", "state"),
+    )
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(
+        Integer, primary_key=True, default=UNMAPPED, server_default=text(str(UNMAPPED))
+    )
+    try_number: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    max_tries: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    state: Mapped[str | None] = mapped_column(String(20))  # a TaskInstanceState value, or None
+    start_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration: Mapped[float | None] = mapped_column(Float)
+    hostname: Mapped[str | None] = mapped_column(String(1000))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    rendered_map_index: Mapped[str | None] = mapped_column(Text)  # label of a mapped instance
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        index = "" if self.map_index == UNMAPPED else f"[{self.map_index}]"
+        return f"<TaskInstance {self.dag_id} {self.run_id} {self.task_id}{index} {self.state}>"
+
+
+class XCom(Base):
+    """A value one task instance hands to others (its return value under key ``return_value``)."""
+
+    __tablename__ = "xcom"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["dag_id", "run_id", "task_id", "map_index"],
+            [
+                "task_instance.dag_id",
+                "task_instance.run_id",
+                "task_instance.task_id",
+                "task_instance.map_index",
+            ],
+            ondelete="CASCADE",
+        ),
+    )
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(
+        Integer, primary_key=True, default=UNMAPPED, server_default=text(str(UNMAPPED))
+    )
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON(none_as_null=False))
+
+    def __repr__(self) -> str:
+        return f"<XCom {self.dag_id} {self.run_id} {self.task_id}[{self.map_index}] {self.key}>"
+
+
+class DagImportError(Base):
+    """A DAG file that failed to import, with the error (traceback) the loader recorded."""
+
+    __tablename__ = "import_error"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filename: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<DagImportError {self.filename}>"
+
+
+class SlotPool(Base):
+    """A named limit on how many task instances may run at once."""
+
+    __tablename__ = "slot_pool"
+
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)
+    slots: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<SlotPool {self.name} slots={self.slots}>"
+
+
+DEFAULT_POOL = "default_pool"
+DEFAULT_POOL_SLOTS = 128

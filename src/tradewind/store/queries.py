@@ -1,0 +1,316 @@
+"""Small, typed query functions over the metadata store. Each takes a Session first and leaves
+committing to the caller (see :func:`tradewind.store.engine.session_scope`).
+
+Reads return model objects fresh from the database, even when the same session changed the rows
+with a bulk statement before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from tradewind.definitions.states import DagRunState
+from tradewind.errors import TradewindError
+from tradewind.store.models import (
+    ID_LENGTH,
+    DagImportError,
+    DagModel,
+    DagRun,
+    SlotPool,
+)
+from tradewind.store.task_instances import (
+    delete_task_instances,
+    dialect_insert,
+    get_xcoms,
+    list_task_instances,
+    reset_task_instances,
+    set_xcoms,
+    upsert_task_instances,
+)
+
+__all__ = [
+    "DagRunAlreadyExists",
+    "DagRunNotFound",
+    "create_dag_run",
+    "delete_task_instances",
+    "get_dag",
+    "get_dag_run",
+    "get_pools",
+    "get_xcoms",
+    "list_dag_runs",
+    "list_dags",
+    "list_import_errors",
+    "list_task_instances",
+    "mark_inactive_except",
+    "replace_import_errors",
+    "reset_task_instances",
+    "set_next_dagrun",
+    "set_paused",
+    "set_pool",
+    "set_xcoms",
+    "update_dag_run",
+    "upsert_dag",
+    "upsert_task_instances",
+]
+
+RUN_TYPES = ("scheduled", "manual", "backfill")
+
+
+class DagRunAlreadyExists(TradewindError):
+    """A run with this run_id already exists for the DAG."""
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        self.dag_id, self.run_id = dag_id, run_id
+        super().__init__(
+            f"DAG '{dag_id}' already has a run with run_id '{run_id}'; "
+            "choose another run id, or clear the existing run to run it again"
+        )
+
+
+class DagRunNotFound(TradewindError):
+    """No run with this run_id exists for the DAG."""
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        self.dag_id, self.run_id = dag_id, run_id
+        super().__init__(f"DAG '{dag_id}' has no run with run_id '{run_id}'")
+
+
+class _Unset:
+    """Marks an argument that was not given (None is a value: it clears the column)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- DAGs ---------------------------------------------------------------------------------------
+
+
+def upsert_dag(
+    session: Session,
+    *,
+    dag_id: str,
+    fileloc: str,
+    schedule: str | None,
+    tags: Sequence[str] = (),
+    serialized: Mapping[str, Any] | None = None,
+    max_active_runs: int = 16,
+    is_paused_upon_creation: bool = False,
+) -> DagModel:
+    """Record a parsed DAG (insert, or refresh its fields; the pause flag of a known DAG is kept)."""
+    now = _now()
+    values = {
+        "fileloc": fileloc,
+        "schedule": schedule,
+        "tags": list(tags),
+        "serialized": dict(serialized) if serialized is not None else None,
+        "max_active_runs": max_active_runs,
+        "is_active": True,
+        "last_parsed_at": now,
+    }
+    stmt = dialect_insert(session, DagModel).values(dag_id=dag_id, is_paused=is_paused_upon_creation, **values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["dag_id"], set_=values))
+    dag = get_dag(session, dag_id)
+    assert dag is not None
+    return dag
+
+
+def get_dag(session: Session, dag_id: str) -> DagModel | None:
+    """The DAG row with this id, or None."""
+    return session.get(DagModel, dag_id, populate_existing=True)
+
+
+def list_dags(session: Session, *, only_active: bool = False) -> list[DagModel]:
+    """All DAG rows (or only those whose file still defines them), ordered by dag_id."""
+    query = select(DagModel).order_by(DagModel.dag_id).execution_options(populate_existing=True)
+    if only_active:
+        query = query.where(DagModel.is_active.is_(True))
+    return list(session.scalars(query))
+
+
+def set_paused(session: Session, dag_id: str, paused: bool) -> bool:
+    """Pause or unpause a DAG; False when no such DAG is recorded."""
+    result = session.execute(
+        update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def mark_inactive_except(session: Session, dag_ids: Collection[str]) -> int:
+    """Mark every DAG not in ``dag_ids`` inactive (its history is kept); returns how many changed."""
+    query = update(DagModel).where(DagModel.is_active.is_(True))
+    if dag_ids:
+        query = query.where(DagModel.dag_id.not_in(list(dag_ids)))
+    result = session.execute(query.values(is_active=False), execution_options={"synchronize_session": False})
+    return int(getattr(result, "rowcount", 0))
+
+
+def set_next_dagrun(
+    session: Session,
+    dag_id: str,
+    next_dagrun: datetime | None,
+    data_interval_start: datetime | None,
+    data_interval_end: datetime | None,
+) -> None:
+    """Remember the logical date and data interval of the DAG's latest scheduled run."""
+    session.execute(
+        update(DagModel)
+        .where(DagModel.dag_id == dag_id)
+        .values(
+            next_dagrun=next_dagrun,
+            next_dagrun_data_interval_start=data_interval_start,
+            next_dagrun_data_interval_end=data_interval_end,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+# --- import errors ------------------------------------------------------------------------------
+
+
+def replace_import_errors(session: Session, errors: Iterable[tuple[str, str]]) -> None:
+    """Replace all recorded import errors by ``(filename, error text)`` pairs from the latest parse."""
+    session.execute(delete(DagImportError))
+    now = _now()
+    rows = [{"filename": filename, "error": error, "timestamp": now} for filename, error in errors]
+    if rows:
+        session.execute(insert(DagImportError), rows)
+
+
+def list_import_errors(session: Session) -> list[DagImportError]:
+    """The recorded import errors, ordered by file name."""
+    query = select(DagImportError).order_by(DagImportError.filename, DagImportError.id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+# --- DAG runs -----------------------------------------------------------------------------------
+
+
+def create_dag_run(
+    session: Session,
+    *,
+    dag_id: str,
+    run_id: str,
+    logical_date: datetime,
+    data_interval_start: datetime | None,
+    data_interval_end: datetime | None,
+    run_type: str,
+    conf: Mapping[str, Any] | None = None,
+    state: str = DagRunState.QUEUED,
+) -> DagRun:
+    """Insert a queued run; raises :class:`DagRunAlreadyExists` when the DAG already has this run_id."""
+    if run_type not in RUN_TYPES:
+        raise TradewindError(f"run_type must be one of {', '.join(RUN_TYPES)}, got {run_type!r}")
+    if not run_id or len(run_id) > ID_LENGTH:
+        raise TradewindError(f"run_id must be 1 to {ID_LENGTH} characters long, got {len(run_id)}")
+    stmt = (
+        dialect_insert(session, DagRun)
+        .values(
+            dag_id=dag_id,
+            run_id=run_id,
+            logical_date=logical_date,
+            data_interval_start=data_interval_start,
+            data_interval_end=data_interval_end,
+            run_type=run_type,
+            conf=dict(conf or {}),
+            state=str(DagRunState(state)),
+            queued_at=_now(),
+        )
+        .on_conflict_do_nothing(index_elements=["dag_id", "run_id"])
+        .returning(DagRun.id)
+    )
+    new_id = session.execute(stmt).scalar_one_or_none()
+    if new_id is None:
+        raise DagRunAlreadyExists(dag_id, run_id)
+    run = session.get(DagRun, new_id)
+    assert run is not None
+    return run
+
+
+def get_dag_run(session: Session, dag_id: str, run_id: str) -> DagRun | None:
+    """The run of ``dag_id`` with this run_id, or None."""
+    query = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+    return session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+
+
+def list_dag_runs(
+    session: Session,
+    dag_id: str | None,
+    states: Iterable[str] | None = None,
+    *,
+    oldest_first: bool = False,
+) -> list[DagRun]:
+    """Runs of one DAG (or of every DAG when ``dag_id`` is None), optionally in ``states``; newest first."""
+    query = select(DagRun)
+    if dag_id is not None:
+        query = query.where(DagRun.dag_id == dag_id)
+    if states is not None:
+        query = query.where(DagRun.state.in_([str(DagRunState(s)) for s in states]))
+    order: list[ColumnElement[Any]] = (
+        [DagRun.logical_date.asc(), DagRun.id.asc()] if oldest_first else [DagRun.logical_date.desc(), DagRun.id.desc()]
+    )
+    return list(session.scalars(query.order_by(*order).execution_options(populate_existing=True)))
+
+
+def update_dag_run(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    *,
+    state: str | _Unset = UNSET,
+    start_date: datetime | _Unset | None = UNSET,
+    end_date: datetime | _Unset | None = UNSET,
+    queued_at: datetime | _Unset | None = UNSET,
+    conf: Mapping[str, Any] | _Unset = UNSET,
+) -> DagRun:
+    """Change the given fields of a run (None clears a date); raises :class:`DagRunNotFound`."""
+    run = get_dag_run(session, dag_id, run_id)
+    if run is None:
+        raise DagRunNotFound(dag_id, run_id)
+    if not isinstance(state, _Unset):
+        run.state = str(DagRunState(state))
+    if not isinstance(start_date, _Unset):
+        run.start_date = start_date
+    if not isinstance(end_date, _Unset):
+        run.end_date = end_date
+    if not isinstance(queued_at, _Unset):
+        run.queued_at = queued_at
+    if not isinstance(conf, _Unset):
+        run.conf = dict(conf)
+    session.flush()
+    return run
+
+
+# --- pools --------------------------------------------------------------------------------------
+
+
+def get_pools(session: Session) -> list[SlotPool]:
+    """Every pool, ordered by name (``default_pool`` always exists)."""
+    query = select(SlotPool).order_by(SlotPool.name).execution_options(populate_existing=True)
+    return list(session.scalars(query))
+
+
+def set_pool(session: Session, name: str, slots: int, description: str | None = None) -> SlotPool:
+    """Create a pool or change its slots (and description, when given)."""
+    if slots < 0:
+        raise TradewindError(f"pool '{name}' needs 0 or more slots, got {slots}")
+    values: dict[str, Any] = {"slots": slots}
+    if description is not None:
+        values["description"] = description
+    stmt = dialect_insert(session, SlotPool).values(name=name, description=description, slots=slots)
+    session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
+    pool = session.get(SlotPool, name, populate_existing=True)
+    assert pool is not None
+    return pool

@@ -1,0 +1,213 @@
+"""Query functions for task instances and XComs: batched writes, one statement per call.
+
+Re-exported by :mod:`tradewind.store.queries`, which is where callers import them from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tradewind.definitions.states import TaskInstanceState
+from tradewind.errors import TradewindError, XComValueError
+from tradewind.store.models import UNMAPPED, TaskInstance, XCom
+
+TI_TABLE: Table = TaskInstance.__table__  # type: ignore[assignment]
+XCOM_TABLE: Table = XCom.__table__  # type: ignore[assignment]
+TI_KEY = ("dag_id", "run_id", "task_id", "map_index")
+XCOM_KEY = (*TI_KEY, "key")
+RETURN_VALUE = "return_value"
+# what clearing an instance forgets: it will be scheduled again as if new (try_number is kept)
+RESET_COLUMNS = (
+    "state",
+    "start_date",
+    "end_date",
+    "duration",
+    "hostname",
+    "pid",
+    "rendered_map_index",
+    "queued_at",
+    "heartbeat_at",
+    "next_retry_at",
+    "error",
+)
+
+
+def dialect_insert(session: Session, target: Any) -> Any:
+    """``INSERT`` into a model or table with the dialect's ``ON CONFLICT`` clauses (SQLite or PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(target)
+    if name == "sqlite":
+        return sqlite.insert(target)
+    raise TradewindError(f"the metadata store does not support the {name} database")
+
+
+def _upsert(session: Session, table: Table, key: Sequence[str], rows: list[dict[str, Any]]) -> None:
+    """Insert-or-update ``rows`` on the primary key: one executemany per distinct set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in groups.items():
+        stmt = dialect_insert(session, table)
+        changing = [name for name in columns if name not in key]
+        if changing:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(key), set_={name: stmt.excluded[name] for name in changing}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
+        session.execute(stmt, group)
+
+
+def _check_columns(row: Mapping[str, Any], table: Table, key: Sequence[str], what: str) -> dict[str, Any]:
+    unknown = set(row) - set(table.c.keys())
+    if unknown:
+        raise TradewindError(
+            f"{what} row has unknown field(s) {sorted(unknown)}; known fields: {', '.join(table.c.keys())}"
+        )
+    values = dict(row)
+    values.setdefault("map_index", UNMAPPED)
+    missing = [name for name in key if values.get(name) is None]
+    if missing:
+        raise TradewindError(f"{what} row lacks its key field(s) {missing}: {dict(row)!r}")
+    return values
+
+
+def upsert_task_instances(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert task instances, or update the given fields of existing ones, in one batched statement.
+
+    Each row is a dict of column values holding at least dag_id, run_id and task_id (map_index
+    defaults to -1). Fields a row leaves out keep their stored value (or their default when new).
+    Returns the number of rows written.
+    """
+    prepared = []
+    for row in rows:
+        values = _check_columns(row, TI_TABLE, TI_KEY, "task instance")
+        if values.get("state") is not None:
+            try:
+                values["state"] = TaskInstanceState(values["state"]).value
+            except ValueError:
+                valid = ", ".join(state.value for state in TaskInstanceState)
+                raise TradewindError(f"unknown task instance state {values['state']!r}; use one of: {valid}") from None
+        prepared.append(values)
+    if prepared:
+        _upsert(session, TI_TABLE, TI_KEY, prepared)
+    return len(prepared)
+
+
+def list_task_instances(
+    session: Session, dag_id: str, run_id: str, task_ids: Collection[str] | None = None
+) -> list[TaskInstance]:
+    """The task instances of one run (optionally only of ``task_ids``), ordered by task_id, map_index."""
+    query = select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+    if task_ids is not None:
+        query = query.where(TaskInstance.task_id.in_(list(task_ids)))
+    query = query.order_by(TaskInstance.task_id, TaskInstance.map_index)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def delete_task_instances(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    *,
+    task_ids: Collection[str] | None = None,
+    map_index: int | None = None,
+) -> int:
+    """Delete a run's task instances (all, or those of ``task_ids`` / at ``map_index``) with their XComs."""
+    conditions = []
+    for model in (XCom, TaskInstance):
+        where = [model.dag_id == dag_id, model.run_id == run_id]
+        if task_ids is not None:
+            where.append(model.task_id.in_(list(task_ids)))
+        if map_index is not None:
+            where.append(model.map_index == map_index)
+        conditions.append(where)
+    options = {"synchronize_session": False}
+    session.execute(delete(XCom).where(*conditions[0]), execution_options=options)
+    result = session.execute(delete(TaskInstance).where(*conditions[1]), execution_options=options)
+    return int(getattr(result, "rowcount", 0))
+
+
+def reset_task_instances(session: Session, dag_id: str, run_id: str, keys: Iterable[tuple[str, int]]) -> None:
+    """Clear instances ``(task_id, map_index)`` of a run so they run again: no state, dates or XComs."""
+    params = [{"b_task_id": task_id, "b_map_index": map_index} for task_id, map_index in keys]
+    if not params:
+        return
+    for table, values in ((XCOM_TABLE, None), (TI_TABLE, dict.fromkeys(RESET_COLUMNS))):
+        where = (
+            table.c.dag_id == dag_id,
+            table.c.run_id == run_id,
+            table.c.task_id == bindparam("b_task_id"),
+            table.c.map_index == bindparam("b_map_index"),
+        )
+        stmt = delete(table).where(*where) if values is None else update(table).where(*where).values(values)
+        session.execute(stmt, params)
+
+
+# --- XComs --------------------------------------------------------------------------------------
+
+
+def _unstorable(row: Mapping[str, Any]) -> XComValueError | None:
+    """The error to raise when the row's value is not JSON-serialisable, else None."""
+    found: list[str] = []
+
+    def refuse(obj: Any) -> Any:
+        found.append(type(obj).__name__)
+        raise TypeError(type(obj).__name__)
+
+    value = row.get("value")
+    try:
+        json.dumps(value, default=refuse, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        outer = type(value).__name__
+        if found:
+            detail = "" if found[0] == outer else f" containing a {found[0]}"
+        elif isinstance(exc, ValueError) and "float" in str(exc).lower():
+            detail = " that is NaN or infinite" if isinstance(value, float) else " containing a NaN or infinite float"
+        else:
+            detail = f" ({exc})"
+        index = row.get("map_index", UNMAPPED)
+        task = row["task_id"] if index is None or index < 0 else f"{row['task_id']}[{index}]"
+        return XComValueError(
+            f"Task '{task}' of DAG '{row['dag_id']}' (run '{row['run_id']}') produced a value of Python type "
+            f"{outer}{detail} for XCom '{row.get('key', RETURN_VALUE)}', which cannot be stored: XCom values "
+            "must be JSON-serialisable (dict with str keys, list, tuple, str, int, float, bool or None; "
+            "no NaN or infinity). Convert it first, e.g. list(...) for a set, .isoformat() for a datetime."
+        )
+    return None
+
+
+def set_xcoms(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Store XCom values (dicts of dag_id, run_id, task_id, map_index, key, value), replacing old ones.
+
+    ``key`` defaults to ``return_value`` and ``map_index`` to -1. A value that is not
+    JSON-serialisable raises :class:`~tradewind.errors.XComValueError` naming the task and the type,
+    before anything is written. Returns the number of values written.
+    """
+    prepared = []
+    for row in rows:
+        values = _check_columns({"key": RETURN_VALUE, **row}, XCOM_TABLE, XCOM_KEY, "XCom")
+        values.setdefault("value", None)
+        error = _unstorable(values)
+        if error is not None:
+            raise error
+        prepared.append(values)
+    if prepared:
+        _upsert(session, XCOM_TABLE, XCOM_KEY, prepared)
+    return len(prepared)
+
+
+def get_xcoms(session: Session, dag_id: str, run_id: str, task_ids: Collection[str] | None = None) -> list[XCom]:
+    """The XComs of one run (optionally only of ``task_ids``), ordered by task_id, map_index, key."""
+    query = select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id)
+    if task_ids is not None:
+        query = query.where(XCom.task_id.in_(list(task_ids)))
+    query = query.order_by(XCom.task_id, XCom.map_index, XCom.key)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
