@@ -12,28 +12,17 @@ from __future__ import annotations
 
 import io
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _hardware import hardware
+
 HERE = Path(__file__).resolve().parent
 TRADEWIND = Path(sys.executable).with_name("tradewind")
 REPEATS = 3
-
-
-def hardware() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 def wall(cmd: list[str], env: dict[str, str]) -> float:
@@ -51,7 +40,7 @@ def in_process(n: int) -> float:
     from tradewind.loader import load_dags
     from tradewind.scheduler.dag_test import test_dag
 
-    dag = load_dags(HERE / "fanout_dag.py").get_dag("bench_fanout")
+    dag = load_dags(HERE / "dags" / "fanout_dag.py").get_dag("bench_fanout")
     times = []
     for _ in range(REPEATS):
         start = time.perf_counter()
@@ -77,7 +66,7 @@ def main(sizes: list[int]) -> None:
             "test",
             "bench_fanout",
             "--dags-folder",
-            str(HERE / "fanout_dag.py"),
+            str(HERE / "dags" / "fanout_dag.py"),
             "-o",
             "json",
         ]

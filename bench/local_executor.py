@@ -4,7 +4,7 @@
     python bench/local_executor.py 100 1000         # chosen sizes
     python bench/local_executor.py --log-folder DIR # task logs on that disk (default: tmpfs)
 
-Per N, it runs bench/fanout_dag.py (generate -> process.expand(N items) -> total, N + 2 task
+Per N, it runs bench/dags/fanout_dag.py (generate -> process.expand(N items) -> total, N + 2 task
 instances) through ``drive`` with a ``LocalExecutor`` and prints the median wall time of the
 run (workers started and stopped included, DAG file parse in this process excluded), the time
 per task instance, and as a baseline the wall time of N no-op calls through
@@ -24,13 +24,14 @@ import io
 import multiprocessing
 import os
 import pickle
-import platform
 import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from _hardware import hardware
 
 from tradewind.executors.local import LocalExecutor
 from tradewind.loader import load_dags
@@ -40,18 +41,6 @@ from tradewind.scheduler.run_state import RunState
 
 HERE = Path(__file__).resolve().parent
 REPEATS = 3
-
-
-def hardware() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
 class Measured:
@@ -87,7 +76,7 @@ class Measured:
 def local_run(n: int, parallelism: int, logs: Path) -> tuple[float, dict[str, int]]:
     """Median seconds of one whole DAG run of fanout_dag with N items, and WorkItem sizes."""
     os.environ["TRADEWIND_BENCH_N"] = str(n)  # read by the DAG file here and in the workers
-    dag = load_dags(HERE / "fanout_dag.py").get_dag("bench_fanout")
+    dag = load_dags(HERE / "dags" / "fanout_dag.py").get_dag("bench_fanout")
     times = []
     sizes: dict[str, int] = {}
     for repeat in range(REPEATS):

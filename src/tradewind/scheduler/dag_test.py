@@ -52,13 +52,16 @@ def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: b
         state.events.clear()
 
     executor.start()
+    in_flight = 0
     try:
         while True:
             ready = state.schedule()
             flush_events()
             if ready:
                 executor.submit(state.work_items(ready))
-            results = executor.next_results(timeout=0.5)
+                in_flight += len(ready)
+            results = executor.next_results(timeout=0.5) if in_flight else []
+            in_flight -= len(results)
             for result in results:
                 state.apply_result(result, no_retry_delay=no_retry_delay)
             flush_events()

@@ -80,6 +80,8 @@ class Scheduler:
         self._last_parse = 0.0
         self.active: dict[tuple[str, str], ActiveRun] = {}
         self.stats = SchedulerStats()
+        self._last_poll = 0.0
+        self.poll_interval = 0.5  # how often to look for new runs while tasks are running
         self.pool_sizes: dict[str, int] = {}
         self.pool_used: Counter[str] = Counter()
 
@@ -197,22 +199,20 @@ class Scheduler:
         active.state.apply_result(TaskResult(key, S.FAILED, now, now, error=error, retryable=False))
         self.say(f"{key.display} of {context.run_id} failed: {message}")
 
-    def submit_ready(self) -> int:
-        submitted = 0
-        for (dag_id, run_id), active in self.active.items():
+    def prepare_ready(self) -> list[WorkItem]:
+        """Decide what runs next in every active run and mark it queued (in memory); the caller
+        persists before sending, so a scheduler that dies finds these instances in the store."""
+        items: list[WorkItem] = []
+        for active in self.active.values():
             active.waiting.extend(active.state.schedule())
             ready = self._admit(active)
             if not ready:
                 continue
             file_hash = self.file_hashes.get(active.dag.fileloc or "")
-            items = [_with_hash(item, file_hash) for item in active.state.work_items(ready)]
+            items.extend(_with_hash(item, file_hash) for item in active.state.work_items(ready))
             active.state.mark_queued(ready)
-            # queued before sent: a scheduler that dies now finds these in the store
-            self.gateway.save_records(dag_id, run_id, active.state.drain_changes(), active.state.take_expanded())
-            active.in_flight += len(items)
-            self.executor.submit(items)
-            submitted += len(items)
-        return submitted
+            active.in_flight += len(ready)
+        return items
 
     def apply_results(self, results: list[TaskResult]) -> None:
         for result in results:
@@ -227,19 +227,20 @@ class Scheduler:
             self.stats.results += 1
 
     def persist_and_finish(self) -> None:
-        for (dag_id, run_id), active in list(self.active.items()):
+        """Write every change of every active run in one transaction, then close finished runs."""
+        batches = []
+        for (dag_id, run_id), active in self.active.items():
             for message in active.state.events:
                 self.say(f"{dag_id} {run_id}: {message}")
             active.state.events.clear()
-            changes = active.state.drain_changes()
-            expanded = active.state.take_expanded()
-            if changes or expanded:
-                self.gateway.save_records(dag_id, run_id, changes, expanded)
-            run_state = active.state.dag_run_state()
-            if run_state is DagRunState.RUNNING and active.in_flight == 0 and active.state.deadlocked():
+            if active.in_flight == 0 and active.state.deadlocked():
                 active.state.fail_undecided()
-                self.gateway.save_records(dag_id, run_id, active.state.drain_changes(), active.state.take_expanded())
-                run_state = active.state.dag_run_state()
+            changes, expanded = active.state.drain_changes(), active.state.take_expanded()
+            if changes or expanded:
+                batches.append((dag_id, run_id, changes, expanded))
+        self.gateway.save_many(batches)
+        for (dag_id, run_id), active in list(self.active.items()):
+            run_state = active.state.dag_run_state()
             if run_state is not DagRunState.RUNNING and active.in_flight == 0:
                 self.gateway.finish_run(dag_id, run_id, run_state)
                 del self.active[(dag_id, run_id)]
@@ -262,17 +263,41 @@ class Scheduler:
             while not should_stop():
                 self.stats.loops += 1
                 self.reparse_if_changed()
-                self.create_scheduled_runs()
-                self.start_queued_runs()
-                submitted = self.submit_ready()
-                results = self.executor.next_results(timeout=0 if submitted else self._timeout())
-                self.apply_results(results)
+                if not self.active or time.monotonic() - self._last_poll >= self.poll_interval:
+                    # new runs (schedule, triggers) are looked for between results, not after each one
+                    self._last_poll = time.monotonic()
+                    self.create_scheduled_runs()
+                    self.start_queued_runs()
+                items = self.prepare_ready()
                 self.persist_and_finish()
                 if until_idle and not self.active and not self.gateway.has_runs_to_start(self.bag.dags):
                     break
+                if items:
+                    self.executor.submit(items)
+                in_flight = sum(a.in_flight for a in self.active.values())
+                results = self.executor.next_results(timeout=0 if items else self._timeout()) if in_flight else []
+                if not in_flight and not items:
+                    time.sleep(self._timeout())  # nothing running: wait for triggers or retries
+                if results and in_flight > len(results):
+                    # more results are about to land: take them in the same turn (one write, not many)
+                    results += self.executor.next_results(timeout=0.002)
+                self.apply_results(results)
+            self._finish_in_flight()
         finally:
             self.executor.stop(wait=True)
         return self.stats
+
+    def _finish_in_flight(self) -> None:
+        """On a clean stop: start nothing new, record the results of the tasks still running."""
+        for active in self.active.values():
+            for record in active.waiting:  # scheduled but never sent: back to be decided again
+                record.try_number -= 1
+                active.state.reset_to_undecided(record)
+            active.waiting.clear()
+        while any(a.in_flight for a in self.active.values()):
+            self.apply_results(self.executor.next_results(timeout=1.0))
+            self.persist_and_finish()
+        self.persist_and_finish()
 
 
 def _with_hash(item: WorkItem, file_hash: str | None) -> WorkItem:

@@ -256,9 +256,17 @@ class StoreGateway:
 
     def save_records(self, dag_id: str, run_id: str, records: Iterable[InstanceRecord], expanded: set[str]) -> None:
         """Write changed records (and their XComs) in one transaction."""
-        records = list(records)
-        if not records and not expanded:
+        self.save_many([(dag_id, run_id, list(records), expanded)])
+
+    def save_many(self, batches: list[tuple[str, str, list[InstanceRecord], set[str]]]) -> None:
+        """Write the changes of several runs in one transaction."""
+        if not batches:
             return
+        with session_scope(self.engine) as session:
+            for dag_id, run_id, records, expanded in batches:
+                self._write(session, dag_id, run_id, records, expanded)
+
+    def _write(self, session: Any, dag_id: str, run_id: str, records: list[InstanceRecord], expanded: set[str]) -> None:
         rows = []
         xcom_rows = []
         for record in records:
@@ -290,13 +298,12 @@ class StoreGateway:
                             "value": value,
                         }
                     )
-        with session_scope(self.engine) as session:
-            if expanded:
-                q.delete_task_instances(session, dag_id, run_id, task_ids=expanded, map_index=-1)
-            if rows:
-                q.upsert_task_instances(session, rows)
-            if xcom_rows:
-                q.set_xcoms(session, xcom_rows)
+        if expanded:
+            q.delete_task_instances(session, dag_id, run_id, task_ids=expanded, map_index=-1)
+        if rows:
+            q.upsert_task_instances(session, rows)
+        if xcom_rows:
+            q.set_xcoms(session, xcom_rows)
 
     def task_states(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         with session_scope(self.engine) as session:

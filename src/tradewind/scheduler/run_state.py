@@ -384,6 +384,12 @@ class RunState:
             self._set_state(record, S.REMOVED)
         return [] if pending else [records[i] for i in range(length)]
 
+    def reset_to_undecided(self, record: InstanceRecord) -> None:
+        """A scheduled instance that was never sent (the scheduler is stopping)."""
+        self._set_state(record, None)
+        self._pending_tasks.add(record.task_id)
+        self._dirty.add(record.task_id)
+
     def mark_queued(self, records: list[InstanceRecord]) -> None:
         """These scheduled instances were handed to an executor."""
         for record in records:

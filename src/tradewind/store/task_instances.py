@@ -5,6 +5,8 @@ Re-exported by :mod:`tradewind.store.queries`, which is where callers import the
 
 from __future__ import annotations
 
+import functools
+
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -48,21 +50,27 @@ def dialect_insert(session: Session, target: Any) -> Any:
     raise TradewindError(f"the metadata store does not support the {name} database")
 
 
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    # Built once per shape: constructing ``excluded`` column proxies is the costly part.
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    changing = [name for name in columns if name not in key]
+    if changing:
+        return stmt.on_conflict_do_update(
+            index_elements=list(key), set_={name: stmt.excluded[name] for name in changing}
+        )
+    return stmt.on_conflict_do_nothing(index_elements=list(key))
+
+
 def _upsert(session: Session, table: Table, key: Sequence[str], rows: list[dict[str, Any]]) -> None:
     """Insert-or-update ``rows`` on the primary key: one executemany per distinct set of columns."""
+    dialect_insert(session, table)  # refuses a database we do not support
+    dialect = session.get_bind().dialect.name
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     for columns, group in groups.items():
-        stmt = dialect_insert(session, table)
-        changing = [name for name in columns if name not in key]
-        if changing:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(key), set_={name: stmt.excluded[name] for name in changing}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(key))
-        session.execute(stmt, group)
+        session.execute(_upsert_statement(dialect, table, tuple(key), columns), group)
 
 
 def _check_columns(row: Mapping[str, Any], table: Table, key: Sequence[str], what: str) -> dict[str, Any]:
