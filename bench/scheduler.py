@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import itertools
 import json
 import os
 import resource
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from _hardware import hardware
@@ -60,7 +62,9 @@ def one_run(dag_file: str, dag_id: str, n: int, workers: int) -> dict[str, objec
     dag = load_dags(folder).get_dag(dag_id)
     executor = LocalExecutor(parallelism=workers)
     executor.start()  # workers up before the clock starts, as in a running scheduler
-    scheduler = Scheduler(folder, gateway, executor, log=io.StringIO(), max_map_length=max(n, 1024), log_path=task_log_path)
+    scheduler = Scheduler(
+        folder, gateway, executor, log=io.StringIO(), max_map_length=max(n, 1024), log_path=task_log_path
+    )
     scheduler.reparse_if_changed(force=True)
     started = time.perf_counter()
     context = gateway.create_manual_run(dag, None, {})
@@ -79,10 +83,8 @@ def one_run(dag_file: str, dag_id: str, n: int, workers: int) -> dict[str, objec
 
 def latencies(rows: list[dict[str, object]]) -> list[float]:
     ordered = sorted(rows, key=lambda r: str(r["task_id"]))
-    from datetime import datetime
-
     gaps = []
-    for up, down in zip(ordered, ordered[1:]):
+    for up, down in itertools.pairwise(ordered):
         end = datetime.fromisoformat(str(up["end_date"]))
         start = datetime.fromisoformat(str(down["start_date"]))
         gaps.append((start - end).total_seconds())

@@ -174,21 +174,40 @@ class Scheduler:
         return self.log_path(WorkItem(key=key, context=context)).exists()
 
     # -- one turn of the loop
+    def _running_across_runs(self, dag_id: str, task_id: str) -> int:
+        return sum(
+            a.state.counts[task_id][S.QUEUED] + a.state.counts[task_id][S.RUNNING]
+            for (other, _), a in self.active.items()
+            if other == dag_id and task_id in a.state.counts
+        )
+
     def _admit(self, active: ActiveRun) -> list[InstanceRecord]:
-        """Take waiting instances while the run's max_active_tasks and the pools have room."""
+        """Take waiting instances while the run's max_active_tasks, each task's
+        max_active_tis_per_dag (over all runs of the DAG) and the pools have room."""
         admitted: list[InstanceRecord] = []
+        held: deque[InstanceRecord] = deque()
+        per_task: Counter[str] = Counter()
         while active.waiting and active.in_flight + len(admitted) < active.dag.max_active_tasks:
-            record = active.waiting[0]
+            record = active.waiting.popleft()
             task = active.dag.task_dict[record.task_id]
             size = self.pool_sizes.get(task.pool)
             if size is None:
-                active.waiting.popleft()
                 self._fail_now(active, record, f"pool '{task.pool}' does not exist")
                 continue
+            limit = task.max_active_tis_per_dag
+            if (
+                limit is not None
+                and self._running_across_runs(active.dag.dag_id, task.task_id) + per_task[task.task_id] >= limit
+            ):
+                held.append(record)
+                continue
             if self.pool_used[task.pool] + task.pool_slots > size:
+                held.append(record)
                 break
             self.pool_used[task.pool] += task.pool_slots
-            admitted.append(active.waiting.popleft())
+            per_task[task.task_id] += 1
+            admitted.append(record)
+        active.waiting.extendleft(reversed(held))
         return admitted
 
     def _fail_now(self, active: ActiveRun, record: InstanceRecord, message: str) -> None:

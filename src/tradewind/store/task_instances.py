@@ -6,7 +6,6 @@ Re-exported by :mod:`tradewind.store.queries`, which is where callers import the
 from __future__ import annotations
 
 import functools
-
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -69,12 +68,18 @@ def _upsert(session: Session, table: Table, key: Sequence[str], rows: list[dict[
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
+    connection = session.connection()  # Core execution: no ORM bookkeeping per batch
     for columns, group in groups.items():
-        session.execute(_upsert_statement(dialect, table, tuple(key), columns), group)
+        connection.execute(_upsert_statement(dialect, table, tuple(key), columns), group)
+
+
+@functools.cache
+def _known_columns(table: Table) -> frozenset[str]:
+    return frozenset(table.c.keys())
 
 
 def _check_columns(row: Mapping[str, Any], table: Table, key: Sequence[str], what: str) -> dict[str, Any]:
-    unknown = set(row) - set(table.c.keys())
+    unknown = row.keys() - _known_columns(table)
     if unknown:
         raise TradewindError(
             f"{what} row has unknown field(s) {sorted(unknown)}; known fields: {', '.join(table.c.keys())}"
