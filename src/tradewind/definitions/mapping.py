@@ -8,8 +8,9 @@ whose *last* argument varies fastest (Airflow's order).
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions.abstractoperator import (
@@ -180,6 +181,42 @@ def check_mapped_value(call: str, name: str, value: Any) -> None:
         )
 
 
+def function_argument_check(
+    call: str, signature: inspect.Signature, reserved: Collection[str] = ()
+) -> Callable[[str], None]:
+    """A check that ``name`` is a keyword argument of a decorated function (``call`` names it)."""
+    params = signature.parameters
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+    def check(name: str) -> None:
+        if name in reserved or (name not in params and not takes_any):
+            raise MappingError(f"{call}() got an unexpected keyword argument {name!r}")
+        if name in params and params[name].kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise MappingError(f"{call}() cannot take positional-only argument {name!r} by keyword")
+
+    return check
+
+
+def check_expand_call(
+    call: str,
+    args: tuple[Any, ...],
+    mapped: Mapping[str, Any],
+    partial: Collection[str],
+    check_name: Callable[[str], None],
+) -> None:
+    """What every ``expand()`` checks: keyword arguments only, at least one, each a known name,
+    not also given to ``partial()``, and a value that can be mapped over."""
+    if args:
+        raise MappingError(f"{call}() takes keyword arguments only, got {len(args)} positional")
+    if not mapped:
+        raise MappingError(f"{call}() needs at least one keyword argument to map over")
+    for name, value in mapped.items():
+        check_name(name)
+        if name in partial:
+            raise MappingError(f"{call}() got an argument {name!r} that was already given to partial()")
+        check_mapped_value(call, name, value)
+
+
 class MappedArgument(XComArg):
     """An argument of a mapped ``@task_group`` function: inside the group, instance ``i`` of a
     task sees element ``i`` of the group's expand input for this name."""
@@ -217,19 +254,15 @@ class OperatorPartial:
 
     def expand(self, *args: Any, **mapped: Any) -> MappedOperator:
         call = self._call_name("expand")
-        if args:
-            raise MappingError(f"{call}() takes keyword arguments only, got {len(args)} positional")
-        if not mapped:
-            raise MappingError(f"{call}() needs at least one keyword argument to map over")
         accepted = self.operator_class.accepted_arguments()
-        for name, value in mapped.items():
+
+        def check_name(name: str) -> None:
             if name in UNMAPPABLE_ARGUMENTS:
                 raise MappingError(f"{call}() cannot map over {name!r}: it must be the same for every instance")
             if name not in accepted:
                 raise MappingError(f"{call}() got an unexpected keyword argument {name!r}")
-            if name in self.kwargs:
-                raise MappingError(f"{call}() got an argument {name!r} that was already given to partial()")
-            check_mapped_value(call, name, value)
+
+        check_expand_call(call, args, mapped, self.kwargs, check_name)
         return self._build(DictOfListsExpandInput(dict(mapped)))
 
     def expand_kwargs(self, kwargs: Any) -> MappedOperator:

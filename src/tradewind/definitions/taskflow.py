@@ -20,7 +20,9 @@ from tradewind.definitions.mapping import (
     DictOfListsExpandInput,
     ListOfDictsExpandInput,
     MappedOperator,
+    check_expand_call,
     check_mapped_value,
+    function_argument_check,
 )
 from tradewind.definitions.operators.bash import BashOperator
 from tradewind.definitions.operators.python import (
@@ -139,13 +141,9 @@ class TaskFunction:
 
     # -- mapping
     def _check_names(self, call: str, names: Any) -> None:
-        params = self.signature.parameters
-        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        check = function_argument_check(f"{self.name}.{call}", self.signature, UNMAPPABLE_ARGUMENTS)
         for name in names:
-            if name in UNMAPPABLE_ARGUMENTS or (name not in params and not takes_any):
-                raise MappingError(f"{self.name}.{call}() got an unexpected keyword argument {name!r}")
-            if name in params and params[name].kind is inspect.Parameter.POSITIONAL_ONLY:
-                raise MappingError(f"{self.name}.{call}() cannot take positional-only argument {name!r} by keyword")
+            check(name)
 
     def partial(self, *args: Any, **kwargs: Any) -> TaskFunction:
         """Fix arguments shared by every mapped instance; follow with ``.expand(...)``."""
@@ -159,15 +157,9 @@ class TaskFunction:
 
     def expand(self, *args: Any, **mapped: Any) -> XComArg:
         """One task instance per element (the cartesian product for several arguments)."""
-        if args:
-            raise MappingError(f"{self.name}.expand() takes keyword arguments only, got {len(args)} positional")
-        if not mapped:
-            raise MappingError(f"{self.name}.expand() needs at least one keyword argument to map over")
-        self._check_names("expand", mapped)
-        for name, value in mapped.items():
-            if name in self.partial_kwargs:
-                raise MappingError(f"{self.name}.expand() got an argument {name!r} that was already given to partial()")
-            check_mapped_value(f"{self.name}.expand", name, value)
+        call = f"{self.name}.expand"
+        check_name = function_argument_check(call, self.signature, UNMAPPABLE_ARGUMENTS)
+        check_expand_call(call, args, mapped, self.partial_kwargs, check_name)
         self._check_missing(set(mapped))
         return self._mapped(DictOfListsExpandInput(dict(mapped))).output
 

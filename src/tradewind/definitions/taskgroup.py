@@ -15,7 +15,9 @@ from tradewind.definitions.mapping import (
     ExpandInput,
     ListOfDictsExpandInput,
     MappedArgument,
+    check_expand_call,
     check_mapped_value,
+    function_argument_check,
 )
 from tradewind.definitions.xcom_arg import XComArg
 from tradewind.errors import DagDefinitionError, MappingError
@@ -174,11 +176,9 @@ class TaskGroupFunction:
 
     # -- mapping: one instance of every task in the group per element
     def _check_names(self, call: str, names: Any) -> None:
-        params = self.signature.parameters
-        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        check = function_argument_check(f"{self._group_id()}.{call}", self.signature)
         for name in names:
-            if name not in params and not takes_any:
-                raise MappingError(f"{self._group_id()}.{call}() got an unexpected keyword argument {name!r}")
+            check(name)
 
     def partial(self, *args: Any, **kwargs: Any) -> TaskGroupFunction:
         if args:
@@ -188,15 +188,7 @@ class TaskGroupFunction:
 
     def expand(self, *args: Any, **mapped: Any) -> Any:
         call = f"{self._group_id()}.expand"
-        if args:
-            raise MappingError(f"{call}() takes keyword arguments only, got {len(args)} positional")
-        if not mapped:
-            raise MappingError(f"{call}() needs at least one keyword argument to map over")
-        self._check_names("expand", mapped)
-        for name, value in mapped.items():
-            if name in self.partial_kwargs:
-                raise MappingError(f"{call}() got an argument {name!r} that was already given to partial()")
-            check_mapped_value(call, name, value)
+        check_expand_call(call, args, mapped, self.partial_kwargs, function_argument_check(call, self.signature))
         return self._build(DictOfListsExpandInput(dict(mapped)), list(mapped))
 
     def expand_kwargs(self, kwargs: Any) -> Any:
