@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -40,3 +42,17 @@ def parse_logical_date(value: str | None) -> datetime | None:
         fail(f"logical date {value!r} is not an ISO date or datetime (e.g. 2025-07-01 or 2025-07-01T06:00:00+00:00)")
         raise
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_conf(value: str | None) -> dict[str, Any]:
+    """The ``--conf`` option: a JSON object, or a clear error."""
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        fail(f"--conf is not valid JSON: {exc}")
+        raise
+    if not isinstance(parsed, dict):
+        fail("--conf must be a JSON object, e.g. '{\"limit\": 5}'")
+    return parsed

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_bag, parse_logical_date
+from tradewind.cli.common import dags_folder_option, load_bag, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.states import DagRunState
@@ -148,18 +148,6 @@ def _get_dag(dag_id: str, dags_folder: Path | None) -> DAG:
         raise
 
 
-def _parse_conf(conf: str | None) -> dict[str, Any]:
-    if not conf:
-        return {}
-    try:
-        value = json.loads(conf)
-    except json.JSONDecodeError as exc:
-        fail(f"--conf is not valid JSON: {exc}")
-    if not isinstance(value, dict):
-        fail("--conf must be a JSON object, e.g. '{\"limit\": 5}'")
-    return value
-
-
 def instance_rows(state: RunState) -> list[dict[str, Any]]:
     return [
         {
@@ -198,7 +186,7 @@ def test(
         dag,
         log,
         logical_date=parse_logical_date(logical_date),
-        conf=_parse_conf(conf),
+        conf=parse_conf(conf),
         no_retry_delay=no_retry_delay,
         max_map_length=config.getint("core", "max_map_length"),
     )

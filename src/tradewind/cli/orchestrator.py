@@ -6,7 +6,6 @@ and ``dags test`` stay fast.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_bag, parse_logical_date
+from tradewind.cli.common import dags_folder_option, load_bag, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
@@ -36,18 +35,6 @@ def _dag_or_fail(dag_id: str, dags_folder: Path | None) -> Any:
         return bag.get_dag(dag_id)
     except TradewindError as exc:
         fail(str(exc))
-
-
-def _parse_conf(value: str | None) -> dict[str, Any]:
-    if not value:
-        return {}
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as exc:
-        fail(f"--conf is not valid JSON: {exc}")
-    if not isinstance(parsed, dict):
-        fail("--conf must be a JSON object, e.g. '{\"limit\": 5}'")
-    return parsed
 
 
 def _executor(name: str, parallelism: int | None) -> Any:
@@ -139,7 +126,7 @@ def trigger(
     dag = _dag_or_fail(dag_id, dags_folder)
     store = gateway()
     try:
-        context = store.create_manual_run(dag, parse_logical_date(logical_date), _parse_conf(run_conf), run_id=run_id)
+        context = store.create_manual_run(dag, parse_logical_date(logical_date), parse_conf(run_conf), run_id=run_id)
     except TradewindError as exc:
         fail(str(exc))
     paused = store.is_paused(dag_id)

@@ -105,16 +105,15 @@ def clear(
     """Reset task instances so the scheduler runs them again."""
     dag = _dag_or_fail(dag_id, dags_folder)
     store = gateway()
+    selection: dict[str, Any] = {
+        "run_id": run_id,
+        "task_regex": task_regex,
+        "map_index": map_index,
+        "only_failed": only_failed,
+        "downstream": not no_downstream,
+    }
     try:
-        cleared: list[Any] = store.clear(
-            dag,
-            run_id=run_id,
-            task_regex=task_regex,
-            map_index=map_index,
-            only_failed=only_failed,
-            downstream=not no_downstream,
-            dry_run=True,
-        )
+        cleared: list[Any] = store.clear(dag, dry_run=True, **selection)
     except TradewindError as exc:
         fail(str(exc))
     if not cleared:
@@ -124,13 +123,5 @@ def clear(
         click.echo(f"  {row[0]}  {row[1]}" + (f"[{row[2]}]" if row[2] >= 0 else ""))
     if not yes and not (sys.stdin.isatty() and click.confirm(f"Clear {len(cleared)} task instance(s)?")):
         fail("Not cleared (pass --yes to clear without asking)")
-    store.clear(
-        dag,
-        run_id=run_id,
-        task_regex=task_regex,
-        map_index=map_index,
-        only_failed=only_failed,
-        downstream=not no_downstream,
-        dry_run=False,
-    )
+    store.clear(dag, dry_run=False, **selection)
     click.echo(f"Cleared {len(cleared)} task instance(s); their runs are queued for the scheduler.")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.params import resolve_params
 from tradewind.definitions.states import TaskInstanceState
+from tradewind.definitions.timetables import DataInterval
 from tradewind.errors import TradewindError
 from tradewind.executors.base import Executor
 from tradewind.executors.inline import InlineExecutor
@@ -21,26 +22,40 @@ from tradewind.runtime.work import RunContext, TaskResult, WorkItem
 from tradewind.scheduler.run_state import RunState
 
 
-def make_run_context(
-    dag: DAG, logical_date: datetime | None = None, conf: dict[str, object] | None = None, run_type: str = "manual"
+def run_context_for(
+    dag: DAG,
+    logical_date: datetime,
+    interval: DataInterval,
+    *,
+    run_type: str = "manual",
+    run_id: str | None = None,
+    conf: dict[str, Any] | None = None,
+    test_mode: bool = False,
 ) -> RunContext:
-    """The context of a manual run at ``logical_date`` (now by default), with its data interval."""
-    moment = logical_date or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    interval = dag.timetable.infer_manual_data_interval(moment)
+    """The context of one run of ``dag``; the run's conf overrides the DAG's params."""
     conf = dict(conf or {})
     return RunContext(
         dag_id=dag.dag_id,
-        run_id=f"{run_type}__{moment.isoformat()}",
-        logical_date=moment,
+        run_id=run_id or f"{run_type}__{logical_date.isoformat()}",
+        logical_date=logical_date,
         data_interval_start=interval.start,
         data_interval_end=interval.end,
         run_type=run_type,
         conf=conf,
         params=resolve_params(dag.params, conf),
-        test_mode=True,
+        test_mode=test_mode,
     )
+
+
+def make_run_context(
+    dag: DAG, logical_date: datetime | None = None, conf: dict[str, Any] | None = None, run_type: str = "manual"
+) -> RunContext:
+    """The context of a manual test run at ``logical_date`` (now by default), with its data interval."""
+    moment = logical_date or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    interval = dag.timetable.infer_manual_data_interval(moment)
+    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True)
 
 
 def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: bool = False) -> RunState:

@@ -289,8 +289,11 @@ class Scheduler:
                     self.start_queued_runs()
                 items = self.prepare_ready()
                 self.persist_and_finish()
-                if until_idle and not self.active and not self.gateway.has_runs_to_start(self.bag.dags):
-                    break
+                if until_idle and not self.active:
+                    self.create_scheduled_runs()  # a run that just ended may make the next one due
+                    if not self.gateway.has_runs_to_start(self.bag.dags):
+                        break
+                    self._last_poll = 0.0
                 if items:
                     self.executor.submit(items)
                 in_flight = sum(a.in_flight for a in self.active.values())

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tradewind.definitions.dag import DAG
-from tradewind.definitions.params import resolve_params
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.definitions.timetables import DataInterval
 from tradewind.errors import TradewindError
 from tradewind.loader import DagBag
 from tradewind.loader.serialize import serialize_dag
 from tradewind.runtime.work import ErrorInfo, RunContext
+from tradewind.scheduler.dag_test import run_context_for
 from tradewind.scheduler.run_state import InstanceRecord
 from tradewind.store import queries as q
 from tradewind.store.engine import session_scope
@@ -33,17 +33,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def context_from_row(run: Any, dag: DAG | None) -> RunContext:
-    conf = dict(run.conf or {})
-    return RunContext(
-        dag_id=run.dag_id,
-        run_id=run.run_id,
-        logical_date=run.logical_date,
-        data_interval_start=run.data_interval_start,
-        data_interval_end=run.data_interval_end,
-        run_type=run.run_type,
-        conf=conf,
-        params=resolve_params(dag.params, conf) if dag is not None else conf,
+def context_from_row(run: Any, dag: DAG) -> RunContext:
+    interval = DataInterval(run.data_interval_start, run.data_interval_end)
+    return run_context_for(
+        dag, run.logical_date, interval, run_type=run.run_type, run_id=run.run_id, conf=dict(run.conf or {})
     )
 
 
@@ -119,27 +112,13 @@ class StoreGateway:
                     break
                 run_id = f"scheduled__{info.start.isoformat()}"
                 if q.get_dag_run(session, dag.dag_id, run_id) is None:
-                    context = self._new_context(dag, run_id, info.start, info, "scheduled", {})
+                    context = run_context_for(dag, info.start, info, run_type="scheduled", run_id=run_id)
                     self._insert_run(session, context)
                     created.append(context)
                     active += 1
                 q.set_next_dagrun(session, dag.dag_id, info.start, info.start, info.end)
                 last = info
         return created
-
-    def _new_context(
-        self, dag: DAG, run_id: str, logical_date: datetime, interval: DataInterval, run_type: str, conf: dict[str, Any]
-    ) -> RunContext:
-        return RunContext(
-            dag_id=dag.dag_id,
-            run_id=run_id,
-            logical_date=logical_date,
-            data_interval_start=interval.start,
-            data_interval_end=interval.end,
-            run_type=run_type,
-            conf=conf,
-            params=resolve_params(dag.params, conf),
-        )
 
     def _insert_run(self, session: Any, context: RunContext) -> None:
         q.create_dag_run(
@@ -158,7 +137,7 @@ class StoreGateway:
     ) -> RunContext:
         moment = logical_date or _now()
         interval = dag.timetable.infer_manual_data_interval(moment)
-        context = self._new_context(dag, run_id or f"manual__{moment.isoformat()}", moment, interval, "manual", conf)
+        context = run_context_for(dag, moment, interval, run_id=run_id, conf=conf)
         with session_scope(self.engine) as session:
             if q.get_dag(session, dag.dag_id) is None:
                 self._upsert(session, dag)
@@ -181,7 +160,7 @@ class StoreGateway:
                 run_id = f"backfill__{info.start.isoformat()}"
                 if q.get_dag_run(session, dag.dag_id, run_id) is not None:
                     continue
-                context = self._new_context(dag, run_id, info.start, info, "backfill", {})
+                context = run_context_for(dag, info.start, info, run_type="backfill", run_id=run_id)
                 self._insert_run(session, context)
                 contexts.append(context)
         return contexts
