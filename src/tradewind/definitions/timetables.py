@@ -30,6 +30,16 @@ class DataInterval:
     end: datetime
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """Where a DAG's scheduled runs may fall: its start and end dates, and whether missed
+    intervals are caught up."""
+
+    earliest: datetime | None
+    latest: datetime | None
+    catchup: bool
+
+
 class Timetable:
     """Base: a schedule that never creates runs by itself (``schedule=None``)."""
 
@@ -39,20 +49,9 @@ class Timetable:
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         return DataInterval(run_after, run_after)
 
-    def next_dagrun_info(
-        self,
-        last: DataInterval | None,
-        *,
-        earliest: datetime | None,
-        latest: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DataInterval | None:
+    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
         """The data interval of the next scheduled run after ``last`` (None: no more runs).
-
-        ``earliest``/``latest`` are the DAG's start and end dates. The run is due once
-        ``now >= interval.end``; its logical date is ``interval.start``.
-        """
+        The run is due once ``now >= interval.end``; its logical date is ``interval.start``."""
         return None
 
     def __repr__(self) -> str:
@@ -66,18 +65,10 @@ class NullTimetable(Timetable):
 class OnceTimetable(Timetable):
     summary = "@once"
 
-    def next_dagrun_info(
-        self,
-        last: DataInterval | None,
-        *,
-        earliest: datetime | None,
-        latest: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DataInterval | None:
-        if last is not None or earliest is None:
+    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
+        if last is not None or when.earliest is None:
             return None
-        return DataInterval(earliest, earliest)
+        return DataInterval(when.earliest, when.earliest)
 
 
 class CronDataIntervalTimetable(Timetable):
@@ -134,17 +125,9 @@ class CronDataIntervalTimetable(Timetable):
         last_end = self.align_to_prev(now)
         return self.prev_before(last_end)
 
-    def next_dagrun_info(
-        self,
-        last: DataInterval | None,
-        *,
-        earliest: datetime | None,
-        latest: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DataInterval | None:
-        floor = self.align_to_next(earliest) if earliest is not None else None
-        if not catchup:
+    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
+        floor = self.align_to_next(when.earliest) if when.earliest is not None else None
+        if not when.catchup:
             newest = self._latest_start(now)
             floor = newest if floor is None else max(floor, newest)
         if last is None:
@@ -155,7 +138,7 @@ class CronDataIntervalTimetable(Timetable):
             start = self.align_to_prev(last.end)
             if floor is not None:
                 start = max(start, floor)
-        if latest is not None and start > latest:
+        if when.latest is not None and start > when.latest:
             return None
         return DataInterval(start, self.next_after(start))
 
@@ -174,17 +157,9 @@ class DeltaDataIntervalTimetable(Timetable):
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         return DataInterval(run_after - self.delta, run_after)
 
-    def next_dagrun_info(
-        self,
-        last: DataInterval | None,
-        *,
-        earliest: datetime | None,
-        latest: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DataInterval | None:
-        floor = earliest
-        if not catchup:
+    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
+        floor = when.earliest
+        if not when.catchup:
             newest = now - self.delta
             floor = newest if floor is None else max(floor, newest)
         if last is None:
@@ -193,7 +168,7 @@ class DeltaDataIntervalTimetable(Timetable):
             start = floor
         else:
             start = last.end if floor is None else max(last.end, floor)
-        if latest is not None and start > latest:
+        if when.latest is not None and start > when.latest:
             return None
         return DataInterval(start, start + self.delta)
 

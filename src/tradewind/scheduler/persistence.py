@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
-from tradewind.definitions.timetables import DataInterval
+from tradewind.definitions.timetables import DataInterval, Restriction
 from tradewind.errors import TradewindError
 from tradewind.loader import DagBag
 from tradewind.loader.serialize import serialize_dag
@@ -105,9 +105,7 @@ class StoreGateway:
                 last = DataInterval(start, end)
             active = len(q.list_dag_runs(session, dag.dag_id, states=["queued", "running"]))
             while active < dag.max_active_runs:
-                info = dag.timetable.next_dagrun_info(
-                    last, earliest=dag.start_date, latest=dag.end_date, catchup=dag.catchup, now=now
-                )
+                info = dag.timetable.next_dagrun_info(last, Restriction(dag.start_date, dag.end_date, dag.catchup), now)
                 if info is None or info.end > now:
                     break
                 run_id = f"scheduled__{info.start.isoformat()}"
@@ -153,7 +151,7 @@ class StoreGateway:
         last = None
         with session_scope(self.engine) as session:
             while True:
-                info = dag.timetable.next_dagrun_info(last, earliest=start, latest=end, catchup=True, now=end)
+                info = dag.timetable.next_dagrun_info(last, Restriction(start, end, catchup=True), end)
                 if info is None or info.start > end:
                     break
                 last = info
