@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from _hardware import hardware
+from _common import hardware
 
 HERE = Path(__file__).resolve().parent
 TRADEWIND = Path(sys.executable).with_name("tradewind")

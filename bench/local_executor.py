@@ -19,7 +19,6 @@ by default logs go to a tmpfs folder to measure the executor rather than the dis
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import io
 import multiprocessing
 import os
@@ -31,7 +30,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _hardware import hardware
+from _common import hardware, process_pool_seconds
 
 from tradewind.executors.local import LocalExecutor
 from tradewind.loader import load_dags
@@ -93,21 +92,6 @@ def local_run(n: int, parallelism: int, logs: Path) -> tuple[float, dict[str, in
     return statistics.median(times), sizes
 
 
-def noop() -> None:
-    return None
-
-
-def pool_run(n: int, parallelism: int) -> float:
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        with concurrent.futures.ProcessPoolExecutor(max_workers=parallelism) as pool:
-            for future in [pool.submit(noop) for _ in range(n)]:
-                future.result()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sizes", nargs="*", type=int, default=[10, 100, 1000, 10000])
@@ -139,7 +123,7 @@ def main() -> None:
         for n in args.sizes:
             wall, sizes = local_run(n, args.parallelism, logs)
             per_task = wall / (n + 2) * 1e6
-            baseline = pool_run(n, args.parallelism)
+            baseline = process_pool_seconds(n, args.parallelism)
             per_call = baseline / n * 1e6
             print(
                 f"{n:>6} | {wall:>14.3f} | {per_task:>13.0f} | {baseline:>13.3f} | {per_call:>13.0f} | "

@@ -13,7 +13,6 @@ from an upstream task's end to its downstream's start, over the 29 edges of a 30
 
 from __future__ import annotations
 
-import concurrent.futures
 import io
 import itertools
 import json
@@ -27,20 +26,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from _hardware import hardware
+from _common import hardware, process_pool_seconds
 
 HERE = Path(__file__).resolve().parent
-
-
-def _noop(_: int) -> None:
-    return None
-
-
-def baseline(n: int, workers: int) -> float:
-    start = time.perf_counter()
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(_noop, range(n), chunksize=1))
-    return time.perf_counter() - start
 
 
 def one_run(dag_file: str, dag_id: str, n: int, workers: int) -> dict[str, object]:
@@ -113,7 +101,7 @@ def main(sizes: list[int]) -> None:
     print("-" * len(header))
     for n in sizes:
         result = in_subprocess("fanout_dag.py", "bench_fanout", n, workers)
-        base = baseline(n, workers)
+        base = process_pool_seconds(n, workers)
         per_task = float(result["wall"]) / int(result["instances"]) * 1000  # type: ignore[arg-type]
         per_call = base / n * 1000
         print(
