@@ -139,3 +139,51 @@ def test_kill_9_of_the_scheduler_mid_run_loses_nothing(tmp_path: Path) -> None:
     starts = [line.split() for line in journal.read_text().splitlines() if line.startswith("start")]
     for index in done_before:
         assert sum(1 for _, i, _ in starts if int(i) == index) == 1, f"slow[{index}] ran again after succeeding"
+
+
+SLOW_DAG = """
+    from datetime import datetime
+    import time
+    from tradewind import dag, task
+
+    @dag(start_date=datetime(2025, 1, 1), schedule=None)
+    def slow_one():
+        @task
+        def wait_a_bit():
+            time.sleep(1.5)
+            return "done"
+
+        wait_a_bit()
+
+    slow_one()
+"""
+
+
+def test_ctrl_c_lets_the_running_task_finish_and_records_it(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "slow_one.py").write_text(textwrap.dedent(SLOW_DAG))
+    env = env_for(tmp_path / "home", dags)
+    run_id = json.loads(cli(env, "dags", "trigger", "slow_one", "-o", "json").stdout)["run_id"]
+    scheduler = subprocess.Popen(
+        [TRADEWIND, "scheduler", "--parallelism", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(r["state"] == "queued" for r in states(env, "slow_one", run_id)):
+                break
+            time.sleep(0.05)
+        scheduler.send_signal(signal.SIGINT)
+        _, err = scheduler.communicate(timeout=30)
+    finally:
+        if scheduler.poll() is None:
+            scheduler.kill()
+    assert scheduler.returncode == 0, err
+    assert "waiting for running tasks to finish" in err
+    rows = states(env, "slow_one", run_id)
+    assert [(r["task_id"], r["state"], r["try_number"]) for r in rows] == [("wait_a_bit", "success", 1)]
