@@ -153,7 +153,7 @@ class Scheduler:
                 continue
             task = dag.task_dict.get(record.task_id)
             started = self._started(context, record)
-            if started and task is not None and record.try_number < task.retries + 1:
+            if started and task is not None and record.try_number < record.tries_allowed(task):
                 record.state, record.retry_at = S.UP_FOR_RETRY, _now()
             elif started:
                 record.state = S.FAILED

@@ -172,7 +172,9 @@ class StoreGateway:
         with session_scope(self.engine) as session:
             runnable = self._runnable_dag_ids(session)
             for run in q.list_dag_runs(session, None, states=["running", "queued"], oldest_first=True):
-                if (run.dag_id, run.run_id) in active or run.dag_id not in runnable or run.dag_id not in dags:
+                if (run.dag_id, run.run_id) in active or run.dag_id not in dags:
+                    continue
+                if run.dag_id not in runnable and not self._starts_when_paused(session, run):
                     continue
                 dag = dags[run.dag_id]
                 running = sum(1 for key in list(active) + [(d, r) for d, r, _ in found] if key[0] == run.dag_id)
@@ -181,10 +183,19 @@ class StoreGateway:
                 found.append((run.dag_id, run.run_id, context_from_row(run, dag)))
         return found
 
+    @staticmethod
+    def _starts_when_paused(session: Any, run: Any) -> bool:
+        """Backfills run whether or not the DAG is paused (as in Airflow); other runs wait."""
+        dag_row = q.get_dag(session, run.dag_id)
+        return run.run_type == "backfill" and dag_row is not None and dag_row.is_active
+
     def has_runs_to_start(self, dags: Mapping[str, DAG]) -> bool:
         with session_scope(self.engine) as session:
             runnable = self._runnable_dag_ids(session) & set(dags)
-            return any(run.dag_id in runnable for run in q.list_dag_runs(session, None, states=["running", "queued"]))
+            return any(
+                run.dag_id in dags and (run.dag_id in runnable or self._starts_when_paused(session, run))
+                for run in q.list_dag_runs(session, None, states=["running", "queued"])
+            )
 
     def mark_run_running(self, dag_id: str, run_id: str) -> None:
         with session_scope(self.engine) as session:
@@ -227,6 +238,7 @@ class StoreGateway:
                     error=ErrorInfo("TaskError", row.error, "") if row.error else None,
                     retry_at=row.next_retry_at,
                     xcoms=by_key.get((row.task_id, row.map_index), {}),
+                    max_tries=row.max_tries or None,
                 )
             )
         return records
@@ -260,6 +272,7 @@ class StoreGateway:
                     "duration": record.duration,
                     "rendered_map_index": record.label,
                     "next_retry_at": record.retry_at,
+                    "max_tries": record.max_tries or 0,
                     "error": record.error.message if record.error else None,
                 }
             )
@@ -367,5 +380,19 @@ class StoreGateway:
                 if dry_run:
                     continue
                 q.reset_task_instances(session, dag.dag_id, run.run_id, [(r.task_id, r.map_index) for r in hits])
+                # a cleared instance gets its retries again: tries used so far + retries + 1
+                q.upsert_task_instances(
+                    session,
+                    [
+                        {
+                            "dag_id": dag.dag_id,
+                            "run_id": run.run_id,
+                            "task_id": r.task_id,
+                            "map_index": r.map_index,
+                            "max_tries": r.try_number + dag.task_dict[r.task_id].retries + 1,
+                        }
+                        for r in hits
+                    ],
+                )
                 q.update_dag_run(session, dag.dag_id, run.run_id, state="queued", end_date=None)
         return cleared

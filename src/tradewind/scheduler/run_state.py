@@ -45,6 +45,10 @@ class InstanceRecord:
     retry_at: datetime | None = None
     xcoms: dict[str, Any] = field(default_factory=dict)
     held: bool = False  # decided to run, waiting for room under a concurrency limit
+    max_tries: int | None = None  # set when cleared: tries used so far + retries (Airflow's rule)
+
+    def tries_allowed(self, task: AbstractOperator) -> int:
+        return self.max_tries if self.max_tries is not None else task.retries + 1
 
     @property
     def duration(self) -> float | None:
@@ -473,7 +477,7 @@ class RunState:
                     context=self.context,
                     dag_file=self.dag.fileloc,
                     inputs=inputs,
-                    max_tries=task.retries + 1,
+                    max_tries=record.tries_allowed(task),
                 )
             )
         return items
@@ -494,11 +498,11 @@ class RunState:
                 state = S.FAILED
             else:
                 record.xcoms = dict(result.xcoms)
-        if state is S.FAILED and retryable and record.try_number < task.retries + 1:
+        if state is S.FAILED and retryable and record.try_number < record.tries_allowed(task):
             delay = timedelta(0) if no_retry_delay else retry_delay_for(task, record.try_number)
             record.retry_at = _now() + delay
             self.events.append(
-                f"Task '{result.key.display}' failed on try {record.try_number} of {task.retries + 1}; "
+                f"Task '{result.key.display}' failed on try {record.try_number} of {record.tries_allowed(task)}; "
                 f"retrying in {delay.total_seconds():g}s"
             )
             state = S.UP_FOR_RETRY
@@ -529,6 +533,9 @@ class RunState:
         anew; instances beyond a shorter new expansion become ``removed``."""
         for task_id in task_ids:
             records = self.instances[task_id]
+            task = self.dag.task_dict[task_id]
+            for record in records.values():
+                record.max_tries = record.try_number + task.retries + 1
             if UNMAPPED not in records:
                 for record in records.values():
                     record.state, record.xcoms, record.error = None, {}, None
