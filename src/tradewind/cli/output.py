@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -41,8 +42,6 @@ def print_table(
 
 
 def _terminal_width() -> int:
-    import shutil
-
     return shutil.get_terminal_size((120, 24)).columns
 
 

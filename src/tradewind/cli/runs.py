@@ -34,8 +34,7 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
 
     dag = _dag_or_fail(dag_id, dags_folder)
     start, end = parse_logical_date(start_date), parse_logical_date(end_date)
-    assert start is not None and end is not None
-    if end < start:
+    if start is None or end is None or end < start:
         fail("--end-date is before --start-date")
     store = gateway()
     store.ensure_dag(dag)
