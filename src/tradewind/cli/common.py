@@ -11,6 +11,7 @@ import click
 
 from tradewind.cli.output import fail
 from tradewind.config import conf
+from tradewind.definitions.dag import DAG
 from tradewind.errors import TradewindError
 from tradewind.loader import DagBag, load_dags
 
@@ -56,3 +57,13 @@ def parse_conf(value: str | None) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         fail("--conf must be a JSON object, e.g. '{\"limit\": 5}'")
     return parsed
+
+
+def load_dag(dag_id: str, dags_folder: Path | None) -> DAG:
+    """One DAG of the folder, or a clear error (with a hint when files failed to import)."""
+    bag = load_bag(dags_folder)
+    try:
+        return bag.get_dag(dag_id)
+    except TradewindError as exc:
+        fail(str(exc))
+        raise

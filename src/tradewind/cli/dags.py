@@ -9,11 +9,10 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_bag, parse_conf, parse_logical_date
-from tradewind.cli.output import fail, output_option, print_json, print_table
+from tradewind.cli.common import dags_folder_option, load_bag, load_dag, parse_conf, parse_logical_date
+from tradewind.cli.output import output_option, print_json, print_table
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.states import DagRunState
-from tradewind.errors import TradewindError
 from tradewind.scheduler.run_state import RunState
 
 
@@ -115,7 +114,7 @@ def _task_kind(task: Any) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
 def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
     """Show a DAG's tasks and dependencies as text or Graphviz dot."""
-    dag = _get_dag(dag_id, dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     ordered = dag.topological_sort()
     if fmt == "dot":
         click.echo(f'digraph "{dag.dag_id}" {{\n  rankdir=LR;')
@@ -137,15 +136,6 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
         click.echo(f"  {up} >> {down}")
     if not edges:
         click.echo("  (none)")
-
-
-def _get_dag(dag_id: str, dags_folder: Path | None) -> DAG:
-    bag = load_bag(dags_folder)
-    try:
-        return bag.get_dag(dag_id)
-    except TradewindError as exc:
-        fail(str(exc))
-        raise
 
 
 def instance_rows(state: RunState) -> list[dict[str, Any]]:
@@ -180,7 +170,7 @@ def test(
     from tradewind.config import conf as config
     from tradewind.scheduler.dag_test import test_dag
 
-    dag = _get_dag(dag_id, dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     log = sys.stderr if output == "json" else sys.stdout
     state = test_dag(
         dag,

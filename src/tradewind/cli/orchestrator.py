@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_bag, parse_conf, parse_logical_date
+from tradewind.cli.common import dags_folder_option, load_dag, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
@@ -27,14 +27,6 @@ def gateway() -> Any:
     engine = make_engine()
     migrate(engine)
     return StoreGateway(engine)
-
-
-def _dag_or_fail(dag_id: str, dags_folder: Path | None) -> Any:
-    bag = load_bag(dags_folder)
-    try:
-        return bag.get_dag(dag_id)
-    except TradewindError as exc:
-        fail(str(exc))
 
 
 def _executor(name: str, parallelism: int | None) -> Any:
@@ -123,7 +115,7 @@ def trigger(
     output: str,
 ) -> None:
     """Queue a manual run of a DAG; a running scheduler starts it."""
-    dag = _dag_or_fail(dag_id, dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     store = gateway()
     try:
         context = store.create_manual_run(dag, parse_logical_date(logical_date), parse_conf(run_conf), run_id=run_id)
@@ -139,7 +131,7 @@ def trigger(
 
 
 def _set_paused(dag_id: str, dags_folder: Path | None, paused: bool) -> None:
-    dag = _dag_or_fail(dag_id, dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     store = gateway()
     store.ensure_dag(dag)
     store.set_paused(dag_id, paused)

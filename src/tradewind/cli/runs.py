@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, parse_logical_date
-from tradewind.cli.orchestrator import _dag_or_fail, gateway
+from tradewind.cli.common import dags_folder_option, load_dag, parse_logical_date
+from tradewind.cli.orchestrator import gateway
 from tradewind.cli.output import fail
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
@@ -32,7 +32,7 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
 
     from tradewind.scheduler.lock import LockHeld, SchedulerLock
 
-    dag = _dag_or_fail(dag_id, dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     start, end = parse_logical_date(start_date), parse_logical_date(end_date)
     if start is None or end is None or end < start:
         fail("--end-date is before --start-date")
@@ -102,7 +102,7 @@ def clear(
     dags_folder: Path | None,
 ) -> None:
     """Reset task instances so the scheduler runs them again."""
-    dag = _dag_or_fail(dag_id, dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     store = gateway()
     selection: dict[str, Any] = {
         "run_id": run_id,

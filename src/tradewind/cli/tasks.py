@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_bag, parse_logical_date
+from tradewind.cli.common import dags_folder_option, load_dag, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.errors import TradewindError
@@ -24,12 +24,7 @@ def tasks() -> None:
 @output_option
 def list_tasks(dag_id: str, dags_folder: Path | None, output: str) -> None:
     """List a DAG's task ids in dependency order."""
-    bag = load_bag(dags_folder)
-    try:
-        dag = bag.get_dag(dag_id)
-    except TradewindError as exc:
-        fail(str(exc))
-        return
+    dag = load_dag(dag_id, dags_folder)
     ids = [t.task_id for t in dag.topological_sort()]
     if output == "json":
         print_json(ids)
@@ -54,10 +49,9 @@ def test(
     """
     from tradewind.scheduler.dag_test import test_task
 
-    bag = load_bag(dags_folder)
+    dag = load_dag(dag_id, dags_folder)
     log = sys.stderr if output == "json" else sys.stdout
     try:
-        dag = bag.get_dag(dag_id)
         result = test_task(dag, task_id, log, map_index=map_index, logical_date=parse_logical_date(logical_date))
     except TradewindError as exc:
         fail(str(exc))

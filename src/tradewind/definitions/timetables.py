@@ -71,10 +71,44 @@ class OnceTimetable(Timetable):
         return DataInterval(when.earliest, when.earliest)
 
 
-class CronDataIntervalTimetable(Timetable):
-    """A cron expression evaluated in ``tz``; each run covers one cron period."""
+class _PeriodicTimetable(Timetable):
+    """Intervals laid end to end; subclasses say how to align a start and where an interval ends."""
 
     periodic = True
+
+    def _first_start(self, earliest: datetime) -> datetime:
+        return earliest
+
+    def _newest_start(self, now: datetime) -> datetime:
+        """Start of the last interval that has already ended at ``now`` (used without catchup)."""
+        raise NotImplementedError
+
+    def _continue_from(self, last: DataInterval) -> datetime:
+        return last.end
+
+    def _end_of(self, start: datetime) -> datetime:
+        raise NotImplementedError
+
+    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
+        floor = self._first_start(when.earliest) if when.earliest is not None else None
+        if not when.catchup:
+            newest = self._newest_start(now)
+            floor = newest if floor is None else max(floor, newest)
+        if last is None:
+            if floor is None:
+                return None
+            start = floor
+        else:
+            start = self._continue_from(last)
+            if floor is not None:
+                start = max(start, floor)
+        if when.latest is not None and start > when.latest:
+            return None
+        return DataInterval(start, self._end_of(start))
+
+
+class CronDataIntervalTimetable(_PeriodicTimetable):
+    """A cron expression evaluated in ``tz``; each run covers one cron period."""
 
     def __init__(self, expression: str, tz: Any = UTC) -> None:
         self.summary = expression
@@ -120,33 +154,21 @@ class CronDataIntervalTimetable(Timetable):
         end = self.align_to_prev(run_after)
         return DataInterval(self.prev_before(end), end)
 
-    def _latest_start(self, now: datetime) -> datetime:
-        """Start of the last interval that has already ended at ``now`` (used without catchup)."""
-        last_end = self.align_to_prev(now)
-        return self.prev_before(last_end)
+    def _first_start(self, earliest: datetime) -> datetime:
+        return self.align_to_next(earliest)
 
-    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
-        floor = self.align_to_next(when.earliest) if when.earliest is not None else None
-        if not when.catchup:
-            newest = self._latest_start(now)
-            floor = newest if floor is None else max(floor, newest)
-        if last is None:
-            if floor is None:
-                return None
-            start = floor
-        else:
-            start = self.align_to_prev(last.end)
-            if floor is not None:
-                start = max(start, floor)
-        if when.latest is not None and start > when.latest:
-            return None
-        return DataInterval(start, self.next_after(start))
+    def _newest_start(self, now: datetime) -> datetime:
+        return self.prev_before(self.align_to_prev(now))
+
+    def _continue_from(self, last: DataInterval) -> datetime:
+        return self.align_to_prev(last.end)
+
+    def _end_of(self, start: datetime) -> datetime:
+        return self.next_after(start)
 
 
-class DeltaDataIntervalTimetable(Timetable):
+class DeltaDataIntervalTimetable(_PeriodicTimetable):
     """Every ``delta``; each run covers one delta-long interval."""
-
-    periodic = True
 
     def __init__(self, delta: timedelta) -> None:
         if delta <= timedelta(0):
@@ -157,20 +179,11 @@ class DeltaDataIntervalTimetable(Timetable):
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
         return DataInterval(run_after - self.delta, run_after)
 
-    def next_dagrun_info(self, last: DataInterval | None, when: Restriction, now: datetime) -> DataInterval | None:
-        floor = when.earliest
-        if not when.catchup:
-            newest = now - self.delta
-            floor = newest if floor is None else max(floor, newest)
-        if last is None:
-            if floor is None:
-                return None
-            start = floor
-        else:
-            start = last.end if floor is None else max(last.end, floor)
-        if when.latest is not None and start > when.latest:
-            return None
-        return DataInterval(start, start + self.delta)
+    def _newest_start(self, now: datetime) -> datetime:
+        return now - self.delta
+
+    def _end_of(self, start: datetime) -> datetime:
+        return start + self.delta
 
 
 def timetable_for(schedule: object, tz: Any = UTC) -> Timetable:
