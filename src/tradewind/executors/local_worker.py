@@ -37,6 +37,7 @@ from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader.dagbag import import_dag_file
+from tradewind.runtime.durable import result_line
 from tradewind.runtime.logs import TaskLogWriter
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
@@ -164,7 +165,9 @@ def run_one(item: WorkItem, dags: DagCache, log_folder: str) -> TaskResult:
     with log:
         try:
             task = dags.find_task(item)
-            return run_task(task, item, log)
+            result = run_task(task, item, log)
+            log.write(result_line(result))  # the outcome survives a scheduler that dies now
+            return result
         except TaskNotRunnable as exc:
             error = exc.error
         except Exception as exc:  # a bug outside the user's code must not kill the worker

@@ -24,6 +24,7 @@ from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.executors.base import Executor
 from tradewind.loader import DagBag, load_dags
 from tradewind.loader.ignore import iter_dag_files
+from tradewind.runtime.durable import result_from_log
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
 from tradewind.scheduler.persistence import StoreGateway
 from tradewind.scheduler.run_state import InstanceRecord, RunState
@@ -133,45 +134,50 @@ class Scheduler:
             if dag is None or (self.only_run_ids is not None and run_id not in self.only_run_ids):
                 continue
             records = self.gateway.load_records(dag_id, run_id)
-            recovered = self._recover_in_flight(dag, context, records)
+            recovered, finished = self._recover_in_flight(dag, context, records)
             if records:
                 state = RunState.restore(dag, context, records, max_map_length=self.max_map_length)
                 state.changed.update({(r.task_id, r.map_index): r for r in recovered})
+                for result in finished:
+                    state.apply_result(result)
             else:
                 state = RunState(dag, context, max_map_length=self.max_map_length)
             self.active[(dag_id, run_id)] = ActiveRun(dag, state)
             self.gateway.mark_run_running(dag_id, run_id)
             self.say(f"started run {run_id} of {dag_id}" + (" (resumed)" if records else ""))
 
-    def _recover_in_flight(self, dag: DAG, context: RunContext, records: list[InstanceRecord]) -> list[InstanceRecord]:
-        """Instances left in flight by a scheduler that died: one that had started (its log file
-        exists) counts as a failed try and is retried by the normal rules; one that never
-        started goes back to be scheduled again without using a try."""
-        recovered = []
+    def _recover_in_flight(
+        self, dag: DAG, context: RunContext, records: list[InstanceRecord]
+    ) -> tuple[list[InstanceRecord], list[TaskResult]]:
+        """Instances left in flight by a scheduler that died. One whose try finished has its
+        outcome at the end of its log: that result is applied, the task does not run again. One
+        that started but did not finish (its log exists) counts as a failed try, retried by the
+        normal rules. One that never started is scheduled again without using a try."""
+        recovered: list[InstanceRecord] = []
+        finished: list[TaskResult] = []
         for record in records:
             if record.state not in (S.SCHEDULED, S.QUEUED, S.RUNNING):
                 continue
+            key = TaskInstanceKey(context.dag_id, context.run_id, record.task_id, record.map_index, record.try_number)
+            log = self.log_path(WorkItem(key=key, context=context)) if self.log_path is not None else None
+            result = result_from_log(log, key) if log is not None else None
+            if result is not None:
+                record.state = S.QUEUED
+                finished.append(result)
+                self.say(f"{key.display} of {context.run_id}: finished before the restart ({result.state})")
+                continue
             task = dag.task_dict.get(record.task_id)
-            started = self._started(context, record)
-            if started and task is not None and record.try_number < record.tries_allowed(task):
-                record.state, record.retry_at = S.UP_FOR_RETRY, _now()
-            elif started:
-                record.state = S.FAILED
-            else:
+            if log is not None and not log.exists():
                 record.state = None
                 record.try_number = max(record.try_number - 1, 0)
-            if started:
+            else:
+                retry = task is not None and record.try_number < record.tries_allowed(task)
+                record.state, record.retry_at = (S.UP_FOR_RETRY, _now()) if retry else (S.FAILED, None)
                 message = "the process running this task died (scheduler or worker killed)"
-                record.error = None if record.state is None else _lost(message)
-                self.say(f"{record.task_id}[{record.map_index}] of {context.run_id}: {message}; now {record.state}")
+                record.error = _lost(message)
+                self.say(f"{key.display} of {context.run_id}: {message}; now {record.state}")
             recovered.append(record)
-        return recovered
-
-    def _started(self, context: RunContext, record: InstanceRecord) -> bool:
-        if self.log_path is None:
-            return True
-        key = TaskInstanceKey(context.dag_id, context.run_id, record.task_id, record.map_index, record.try_number)
-        return self.log_path(WorkItem(key=key, context=context)).exists()
+        return recovered, finished
 
     # -- one turn of the loop
     def _running_across_runs(self, dag_id: str, task_id: str) -> int:
