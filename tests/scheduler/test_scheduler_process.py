@@ -187,3 +187,23 @@ def test_ctrl_c_lets_the_running_task_finish_and_records_it(tmp_path: Path) -> N
     assert "waiting for running tasks to finish" in err
     rows = states(env, "slow_one", run_id)
     assert [(r["task_id"], r["state"], r["try_number"]) for r in rows] == [("wait_a_bit", "success", 1)]
+
+
+def test_a_second_scheduler_on_the_same_home_refuses_to_start(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    env = env_for(tmp_path / "home", dags)
+    first = subprocess.Popen(
+        [TRADEWIND, "scheduler"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        lock = tmp_path / "home" / "scheduler.pid"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text().strip()):
+            time.sleep(0.05)
+        second = cli(env, "scheduler", check=False)
+        assert second.returncode == 1
+        assert f"another scheduler is running (pid {first.pid}" in second.stderr
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)

@@ -39,7 +39,7 @@ def _executor(name: str, parallelism: int | None) -> Any:
 
 def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | None, exit_when_idle: bool) -> None:
     from tradewind.executors.local import task_log_path
-    from tradewind.scheduler.lock import SchedulerLock
+    from tradewind.scheduler.lock import LockHeld, SchedulerLock
     from tradewind.scheduler.loop import Scheduler
 
     folder = dags_folder or conf.dags_folder()
@@ -51,7 +51,12 @@ def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | No
         stopping["now"] = True
         click.echo("Stopping: waiting for running tasks to finish (press Ctrl-C again to stop at once)", err=True)
 
-    with SchedulerLock(home() / "scheduler.pid"):
+    lock = SchedulerLock(home() / "scheduler.pid")
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        fail(str(exc))
+    try:
         scheduler = Scheduler(
             folder,
             gateway(),
@@ -63,6 +68,8 @@ def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | No
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
         scheduler.run(until_idle=exit_when_idle, should_stop=lambda: stopping["now"])
+    finally:
+        lock.release()
 
 
 executor_option = click.option(

@@ -22,6 +22,10 @@ class SchedulerLock:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> SchedulerLock:
+        return self.acquire()
+
+    def acquire(self) -> SchedulerLock:
+        """Take the lock or raise LockHeld naming the pid that holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a+")
         try:
@@ -41,6 +45,9 @@ class SchedulerLock:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.release()
+
+    def release(self) -> None:
         if self._handle is not None:
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
