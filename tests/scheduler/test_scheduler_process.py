@@ -207,3 +207,50 @@ def test_a_second_scheduler_on_the_same_home_refuses_to_start(tmp_path: Path) ->
     finally:
         first.send_signal(signal.SIGINT)
         first.communicate(timeout=30)
+
+
+POOL_DAG = """
+    import os, time
+    from datetime import datetime
+    from pathlib import Path
+    from tradewind import dag, task
+
+    JOURNAL = Path(os.environ["POOL_JOURNAL"])
+
+    @dag(start_date=datetime(2025, 1, 1), schedule=None)
+    def pooled():
+        @task(pool="api")
+        def call(i):
+            with JOURNAL.open("a") as journal:
+                journal.write(f"start {i}\\n")
+            time.sleep(0.05)
+            with JOURNAL.open("a") as journal:
+                journal.write(f"end {i}\\n")
+
+        @task(pool="nope")
+        def lost():
+            return 1
+
+        call.expand(i=[0, 1, 2, 3])
+        lost()
+
+    pooled()
+"""
+
+
+def test_a_pool_with_one_slot_runs_its_tasks_one_at_a_time(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "pooled.py").write_text(textwrap.dedent(POOL_DAG))
+    env = env_for(tmp_path / "home", dags)
+    env["POOL_JOURNAL"] = str(tmp_path / "journal.txt")
+    cli(env, "pools", "set", "api", "1")
+    run_id = json.loads(cli(env, "dags", "trigger", "pooled", "-o", "json").stdout)["run_id"]
+    cli(env, "scheduler", "--exit-when-idle", "--parallelism", "2")
+    events = (tmp_path / "journal.txt").read_text().split("\n")[:-1]
+    # never two starts in a row: each call ends before the next one starts
+    assert [e.split()[0] for e in events] == ["start", "end"] * 4
+    rows = {(r["task_id"], r["map_index"]): r for r in states(env, "pooled", run_id)}
+    assert all(rows[("call", i)]["state"] == "success" for i in range(4))
+    assert rows[("lost", -1)]["state"] == "failed"
+    assert rows[("lost", -1)]["error"] == "pool 'nope' does not exist: create it with `tradewind pools set nope SLOTS`"

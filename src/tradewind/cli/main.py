@@ -16,6 +16,7 @@ from tradewind.cli.orchestrator import (
     trigger,
     unpause,
 )
+from tradewind.cli.pools import pools
 from tradewind.cli.runs import backfill, clear
 from tradewind.cli.tasks import tasks
 
@@ -34,4 +35,5 @@ main.add_command(dags)
 main.add_command(tasks)
 main.add_command(scheduler_command)
 main.add_command(standalone_command)
+main.add_command(pools)
 main.add_command(db)

@@ -200,6 +200,6 @@ def states_for_dag_run(dag_id: str, run_id: str, output: str) -> None:
     else:
         print_table(
             rows,
-            ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label"],
+            ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label", "error"],
             empty=f"No task instances for run {run_id} of {dag_id}.",
         )

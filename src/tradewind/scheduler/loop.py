@@ -198,7 +198,11 @@ class Scheduler:
             task = active.dag.task_dict[record.task_id]
             size = self.pool_sizes.get(task.pool)
             if size is None:
-                self._fail_now(active, record, f"pool '{task.pool}' does not exist")
+                self._fail_now(
+                    active,
+                    record,
+                    f"pool '{task.pool}' does not exist: create it with `tradewind pools set {task.pool} SLOTS`",
+                )
                 continue
             limit = task.max_active_tis_per_dag
             if (

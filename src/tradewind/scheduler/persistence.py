@@ -308,6 +308,7 @@ class StoreGateway:
                     "end_date": r.end_date.isoformat() if r.end_date else None,
                     "duration": r.duration,
                     "label": r.rendered_map_index,
+                    "error": r.error,
                 }
                 for r in sorted(rows, key=lambda r: (r.task_id, r.map_index))
             ]
