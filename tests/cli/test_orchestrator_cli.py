@@ -26,7 +26,7 @@ import pytest
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 RUN_FIELDS = {"dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"}
-TI_FIELDS = {"task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label"}
+TI_FIELDS = {"task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label", "error"}
 
 pytestmark = pytest.mark.slow
 
