@@ -16,6 +16,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "parallelism": None,  # default: the CPU count
         "default_timezone": "utc",
         "dag_file_processor_timeout": 50,
+        "dags_are_paused_at_creation": False,
     },
     "logging": {"base_log_folder": None},  # default: $TRADEWIND_HOME/logs
     "database": {"url": None},  # default: SQLite file $TRADEWIND_HOME/tradewind.db

@@ -254,3 +254,12 @@ def test_a_pool_with_one_slot_runs_its_tasks_one_at_a_time(tmp_path: Path) -> No
     assert all(rows[("call", i)]["state"] == "success" for i in range(4))
     assert rows[("lost", -1)]["state"] == "failed"
     assert rows[("lost", -1)]["error"] == "pool 'nope' does not exist: create it with `tradewind pools set nope SLOTS`"
+
+
+def test_dags_can_start_paused_as_in_airflow(tmp_path: Path) -> None:
+    env = env_for(tmp_path / "home", EXAMPLES)
+    env["TRADEWIND__CORE__DAGS_ARE_PAUSED_AT_CREATION"] = "true"
+    run_id = json.loads(cli(env, "dags", "trigger", "mapped_example_dag", "-o", "json").stdout)["run_id"]
+    cli(env, "scheduler", "--exit-when-idle", "--parallelism", "1")
+    runs = json.loads(cli(env, "dags", "list-runs", "mapped_example_dag", "-o", "json").stdout)
+    assert [(r["run_id"], r["state"]) for r in runs] == [(run_id, "queued")]  # no scheduled run either

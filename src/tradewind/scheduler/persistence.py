@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from tradewind.config import conf
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.definitions.timetables import DataInterval, Restriction
@@ -40,6 +41,14 @@ def context_from_row(run: Any, dag: DAG) -> RunContext:
     )
 
 
+def paused_at_creation(dag: DAG) -> bool:
+    """The DAG's own ``is_paused_upon_creation``, else ``[core] dags_are_paused_at_creation``
+    (False by default, so that a newcomer's first trigger runs; Airflow's default is True)."""
+    if dag.is_paused_upon_creation is not None:
+        return dag.is_paused_upon_creation
+    return bool(conf.get("core", "dags_are_paused_at_creation"))
+
+
 class StoreGateway:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -54,7 +63,7 @@ class StoreGateway:
             tags=list(dag.tags),
             serialized=serialize_dag(dag),
             max_active_runs=dag.max_active_runs,
-            is_paused_upon_creation=bool(dag.is_paused_upon_creation),
+            is_paused_upon_creation=paused_at_creation(dag),
         )
 
     def sync_dag_bag(self, bag: DagBag) -> None:
