@@ -69,7 +69,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed data
+        # with WAL: a killed process loses no committed data; a power cut may lose the last commits
+        cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
