@@ -68,10 +68,6 @@ class ExpandInput:
     def kwargs_for(self, map_index: int, source: XComSource, task_id: str) -> dict[str, Any]:
         raise NotImplementedError
 
-    def mapped_names(self) -> set[str]:
-        """Argument names known at definition time (empty when they come from an XComArg)."""
-        return set()
-
     def positions(self, map_index: int, source: XComSource, task_id: str) -> list[tuple[str, str, int]] | None:
         """The plain task-output elements instance ``map_index`` reads, or None if it needs whole values."""
         raise NotImplementedError
@@ -106,9 +102,6 @@ class DictOfListsExpandInput(ExpandInput):
             positions[name] = remaining % lengths[name]
             remaining //= lengths[name]
         return {name: _element(v, positions[name], source) for name, v in self.value.items()}
-
-    def mapped_names(self) -> set[str]:
-        return set(self.value)
 
     def positions(self, map_index: int, source: XComSource, task_id: str) -> list[tuple[str, str, int]] | None:
         lengths = self.lengths(source, task_id)

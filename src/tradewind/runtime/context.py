@@ -1,4 +1,5 @@
-"""The template context a task sees (``ds``, ``ti``, ``params``, ...) and ``get_current_context()``."""
+"""The template context a task sees (``ds``, ``ti``, ``params``, ...); ``get_current_context()``
+returns it while the task runs (definitions/current_context.py)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tradewind.definitions.mapping import NotMappable
-from tradewind.definitions.params import DagParam
-from tradewind.definitions.xcom_arg import XComArg
 
 
 class ResultSequence(Sequence[Any]):
@@ -83,18 +81,3 @@ class InputsSource:
         if raw is None:
             raise NotMappable(task_id, raw)
         return raw[index]
-
-
-def resolve_references(value: Any, source: InputsSource, params: dict[str, Any]) -> Any:
-    """Replace every XComArg and DagParam inside ``value`` by its run-time value."""
-    if isinstance(value, XComArg):
-        return value.resolve(source)
-    if isinstance(value, DagParam):
-        return value.resolve_param(params)
-    if isinstance(value, list):
-        return [resolve_references(v, source, params) for v in value]
-    if isinstance(value, tuple):
-        return tuple(resolve_references(v, source, params) for v in value)
-    if isinstance(value, dict):
-        return {k: resolve_references(v, source, params) for k, v in value.items()}
-    return value
