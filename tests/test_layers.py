@@ -21,7 +21,7 @@ ALLOWED = {
     "store": {"definitions", "store"},
     "scheduler": {"definitions", "runtime", "executors", "loader", "store", "scheduler"},
 }
-SHARED = {"errors", "config"}
+SHARED = {"errors", "config", "timeouts"}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

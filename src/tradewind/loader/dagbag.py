@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import signal
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from tradewind.definitions import _context
 from tradewind.definitions.dag import DAG
 from tradewind.errors import DagDefinitionError, DagNotFound, TradewindError
 from tradewind.loader import airflow_compat
 from tradewind.loader.ignore import iter_dag_files
+from tradewind.timeouts import time_limit
 
 
 @dataclass(frozen=True)
@@ -59,24 +55,6 @@ class DagBag:
 
 class _FileTimeout(TradewindError):
     pass
-
-
-@contextmanager
-def _time_limit(seconds: float, path: Path) -> Iterator[None]:
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise _FileTimeout(f"importing {path.name} took longer than {seconds:g}s (dag_file_processor_timeout)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def module_name_for(path: Path) -> str:
@@ -115,7 +93,10 @@ def import_dag_file(path: Path, timeout: float = 0) -> tuple[list[DAG], ImportEr
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        with _time_limit(timeout, path):
+        with time_limit(
+            timeout,
+            lambda: _FileTimeout(f"importing {path.name} took longer than {timeout:g}s (dag_file_processor_timeout)"),
+        ):
             spec.loader.exec_module(module)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import signal
-import threading
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
@@ -24,6 +20,7 @@ from tradewind.runtime.logs import capture_task_output
 from tradewind.runtime.task_instance import RuntimeTaskInstance
 from tradewind.runtime.templating import render_string, render_template_fields
 from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
+from tradewind.timeouts import time_limit
 
 if TYPE_CHECKING:
     from tradewind.definitions.abstractoperator import AbstractOperator
@@ -32,25 +29,6 @@ if TYPE_CHECKING:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@contextmanager
-def _time_limit(seconds: float | None, task_id: str) -> Iterator[None]:
-    """Interrupt the task after ``seconds`` (only possible in the main thread, where signals arrive)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise TaskTimeout(f"Task '{task_id}' timed out after {seconds:g} seconds (execution_timeout)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _storable(value: Any) -> Any:
@@ -107,7 +85,10 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             token = set_current_context(context)
             render_template_fields(operator, context, source)
             timeout = operator.execution_timeout.total_seconds() if operator.execution_timeout else None
-            with _time_limit(timeout, key.task_id):
+            with time_limit(
+                timeout,
+                lambda: TaskTimeout(f"Task '{key.task_id}' timed out after {timeout:g} seconds (execution_timeout)"),
+            ):
                 returned = operator.execute(context)
             if operator.do_xcom_push and returned is not None:
                 check_storable(key.task_id, returned)
