@@ -36,10 +36,11 @@ def _relative(path: str | None, folder: Path) -> str:
 def list_dags(dags_folder: Path | None, output: str) -> None:
     """List the DAGs in the DAGs folder."""
     bag = load_bag(dags_folder)
+    files = {path: _relative(path, bag.folder) for path in {dag.fileloc for dag in bag.dags.values()}}
     rows = [
         {
             "dag_id": dag.dag_id,
-            "file": _relative(dag.fileloc, bag.folder),
+            "file": files[dag.fileloc],
             "schedule": dag.timetable.summary,
             "tags": list(dag.tags),
         }
