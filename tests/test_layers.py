@@ -19,9 +19,10 @@ ALLOWED = {
     "runtime": {"definitions", "runtime"},
     "executors": {"definitions", "runtime", "loader", "executors"},
     "store": {"definitions", "store"},
-    "scheduler": {"definitions", "runtime", "executors", "loader", "store", "scheduler"},
+    "processor": {"definitions", "loader", "store", "processor"},
+    "scheduler": {"definitions", "runtime", "executors", "loader", "store", "processor", "scheduler"},
 }
-SHARED = {"errors", "config", "timeouts"}
+SHARED = {"errors", "config", "timeouts", "serde"}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-RUN_FIELDS = {"dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"}
+RUN_FIELDS = {"dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "dag_version"}
 TI_FIELDS = {"task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label", "error"}
 
 pytestmark = pytest.mark.slow
@@ -316,6 +316,7 @@ def test_list_runs_and_states_for_dag_run_show_fields_and_states(env: Env) -> No
         assert set(row) == RUN_FIELDS
         assert (row["dag_id"], row["state"], row["run_type"]) == ("report", "queued", "manual")
         assert row["start_date"] is None and row["end_date"] is None
+        assert row["dag_version"] == 1
 
     env.schedule()
 

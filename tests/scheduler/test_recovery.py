@@ -13,6 +13,7 @@ from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.states import TaskInstanceState as S
 from tradewind.executors.local import LocalExecutor, task_log_path
 from tradewind.loader import load_dags
+from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_line
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import WorkItem
@@ -58,11 +59,13 @@ def test_restart_applies_finished_tries_retries_cut_ones_and_reschedules_unsent(
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "recovery.py").write_text(textwrap.dedent(DAG_FILE))
-    dag = load_dags(dags).get_dag("recovery")
+    live = load_dags(dags).get_dag("recovery")
     engine = make_engine()
     migrate(engine)
     gateway = StoreGateway(engine)
-    gateway.ensure_dag(dag)
+    processor = DagProcessor(dags, engine)
+    processor.run_once()
+    dag = gateway.get_dag("recovery")
     context = gateway.create_manual_run(dag, None, {})
     gateway.mark_run_running(dag.dag_id, context.run_id)
 
@@ -81,13 +84,15 @@ def test_restart_applies_finished_tries_retries_cut_ones_and_reschedules_unsent(
     done_log = task_log_path(done_item)
     done_log.parent.mkdir(parents=True)
     with done_log.open("w") as log:
-        log.write(result_line(run_task(dag.get_task("done"), done_item, io.StringIO())))
+        log.write(result_line(run_task(live.get_task("done"), done_item, io.StringIO())))
     cut_log = task_log_path(WorkItem(key=key("cut"), context=context))
     cut_log.parent.mkdir(parents=True)
     cut_log.write_text("[...] {cut} INFO - started, then the machine lost power\n")
     assert journal.read_text() == "done\n"
 
-    scheduler = Scheduler(dags, gateway, LocalExecutor(parallelism=2), log=io.StringIO(), log_path=task_log_path)
+    scheduler = Scheduler(
+        gateway, LocalExecutor(parallelism=2), processor=processor, log=io.StringIO(), log_path=task_log_path
+    )
     scheduler.run(until_idle=True)
 
     rows = {r["task_id"]: r for r in gateway.task_states(dag.dag_id, context.run_id)}

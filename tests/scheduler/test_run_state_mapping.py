@@ -17,14 +17,20 @@ from tradewind.scheduler.dag_test import test_dag as run_dag
 from tradewind.scheduler.run_state import RunState
 
 
+LIVE: dict[str, DAG] = {}
+
+
 def new_state(dag: DAG, **kwargs) -> RunState:
+    LIVE[dag.dag_id] = dag
     return RunState(dag, make_run_context(dag, datetime(2025, 1, 1)), **kwargs)
 
 
-def execute(state: RunState, records) -> None:
-    """Run these scheduled instances inline and feed their results back."""
+def execute(state: RunState, records, dag: DAG | None = None) -> None:
+    """Run these scheduled instances inline (the tasks of the imported ``dag``) and feed their
+    results back."""
+    live = dag or LIVE[state.dag.dag_id]
     for item in state.work_items(list(records)):
-        state.apply_result(run_task(state.dag.task_dict[item.key.task_id], item, io.StringIO()))
+        state.apply_result(run_task(live.task_dict[item.key.task_id], item, io.StringIO()))
 
 
 def by_key(state: RunState):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tradewind.executors.local import LocalExecutor, task_log_path
-from tradewind.loader import load_dags
+from tradewind.processor import DagProcessor
 from tradewind.scheduler.loop import Scheduler
 from tradewind.scheduler.persistence import StoreGateway
 
@@ -57,10 +57,13 @@ def test_scheduler_runs_mapping_to_success(engine: Engine, tmp_path: Path, monke
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "on_store.py").write_text(textwrap.dedent(DAG_FILE))
-    dag = load_dags(dags).get_dag("on_store")
     gateway = StoreGateway(engine)
-    context = gateway.create_manual_run(dag, None, {})
-    scheduler = Scheduler(dags, gateway, LocalExecutor(parallelism=2), log=io.StringIO(), log_path=task_log_path)
+    processor = DagProcessor(dags, engine)
+    processor.run_once()
+    context = gateway.create_manual_run(gateway.get_dag("on_store"), None, {})
+    scheduler = Scheduler(
+        gateway, LocalExecutor(parallelism=2), processor=processor, log=io.StringIO(), log_path=task_log_path
+    )
     scheduler.run(until_idle=True)
 
     assert [(r.run_id, r.state) for r in gateway.list_runs("on_store")] == [(context.run_id, "success")]

@@ -8,6 +8,7 @@ from tradewind import __version__
 from tradewind.cli.dags import dags
 from tradewind.cli.db import db
 from tradewind.cli.orchestrator import (
+    dag_processor_command,
     list_runs,
     pause,
     scheduler_command,
@@ -34,6 +35,7 @@ for command in (states_for_dag_run, clear):
 main.add_command(dags)
 main.add_command(tasks)
 main.add_command(scheduler_command)
+main.add_command(dag_processor_command)
 main.add_command(standalone_command)
 main.add_command(pools)
 main.add_command(db)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_dag, parse_conf, parse_logical_date
+from tradewind.cli.common import dags_folder_option, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
@@ -29,6 +29,33 @@ def gateway() -> Any:
     return StoreGateway(engine)
 
 
+def processor_for(store: Any, dags_folder: Path | None, say: Any = None) -> Any:
+    from tradewind.processor import DagProcessor
+
+    folder = dags_folder or conf.dags_folder()
+    return DagProcessor(folder, store.engine, say=say)
+
+
+def refreshed_gateway(dags_folder: Path | None) -> Any:
+    """The store, with the DAG processor's records brought up to date with the folder first
+    (files that did not change are not imported; those that did are, in child processes)."""
+    store = gateway()
+    folder = dags_folder or conf.dags_folder()
+    if folder.exists():
+        processor_for(store, folder).run_once()
+    return store
+
+
+def stored_dag(dag_id: str, dags_folder: Path | None) -> tuple[Any, Any]:
+    """The store and the newest serialized version of a DAG, or a clear error."""
+    store = refreshed_gateway(dags_folder)
+    try:
+        return store, store.get_dag(dag_id)
+    except TradewindError as exc:
+        fail(str(exc))
+        raise
+
+
 def _executor(name: str, parallelism: int | None) -> Any:
     if name == "inline":
         raise click.UsageError("the scheduler needs a process executor: use --executor local")
@@ -37,7 +64,13 @@ def _executor(name: str, parallelism: int | None) -> Any:
     return LocalExecutor(parallelism=parallelism)
 
 
-def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | None, exit_when_idle: bool) -> None:
+def run_scheduler(
+    dags_folder: Path | None,
+    executor: str,
+    parallelism: int | None,
+    exit_when_idle: bool,
+    with_processor: bool = True,
+) -> None:
     from tradewind.executors.local import task_log_path
     from tradewind.scheduler.lock import LockHeld, SchedulerLock
     from tradewind.scheduler.loop import Scheduler
@@ -57,10 +90,11 @@ def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | No
     except LockHeld as exc:
         fail(str(exc))
     try:
+        store = gateway()
         scheduler = Scheduler(
-            folder,
-            gateway(),
+            store,
             _executor(executor, parallelism),
+            processor=processor_for(store, folder, say=say_processor) if with_processor else None,
             log=sys.stderr,
             max_map_length=conf.getint("core", "max_map_length"),
             log_path=task_log_path,
@@ -70,6 +104,10 @@ def run_scheduler(dags_folder: Path | None, executor: str, parallelism: int | No
         scheduler.run(until_idle=exit_when_idle, should_stop=lambda: stopping["now"])
     finally:
         lock.release()
+
+
+def say_processor(message: str) -> None:
+    click.echo(f"dag-processor: {message}", err=True)
 
 
 executor_option = click.option(
@@ -83,9 +121,40 @@ parallelism_option = click.option("--parallelism", type=int, default=None, help=
 @executor_option
 @parallelism_option
 @click.option("--exit-when-idle", is_flag=True, help="Stop once no run is active or queued.")
-def scheduler_command(dags_folder: Path | None, executor: str, parallelism: int | None, exit_when_idle: bool) -> None:
-    """Run the scheduler until stopped (Ctrl-C lets running tasks finish)."""
-    run_scheduler(dags_folder, executor, parallelism, exit_when_idle)
+@click.option(
+    "--no-dag-processor", is_flag=True, help="Do not parse DAG files here (a `tradewind dag-processor` does)."
+)
+def scheduler_command(
+    dags_folder: Path | None, executor: str, parallelism: int | None, exit_when_idle: bool, no_dag_processor: bool
+) -> None:
+    """Run the scheduler until stopped (Ctrl-C lets running tasks finish).
+
+    It starts a DAG processor that imports DAG files in child processes and stores their DAGs;
+    the scheduler itself never imports a DAG file."""
+    run_scheduler(dags_folder, executor, parallelism, exit_when_idle, with_processor=not no_dag_processor)
+
+
+@click.command("dag-processor")
+@dags_folder_option
+@click.option("--once", is_flag=True, help="Bring the store up to date with the folder, then exit.")
+def dag_processor_command(dags_folder: Path | None, once: bool) -> None:
+    """Import DAG files (each in a child process, with a time limit) and store their DAGs."""
+    store = gateway()
+    processor = processor_for(store, dags_folder, say=say_processor)
+    if once:
+        report = processor.run_once()
+        counts = f"{report.new_versions} new DAG version(s), {report.errors} import error(s)"
+        click.echo(f"{report.imported} file(s) imported, {counts}")
+        return
+    stopping = {"now": False}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    click.echo(f"dag-processor: watching {processor.folder}", err=True)
+    processor.run_forever(should_stop=lambda: stopping["now"])
 
 
 @click.command("standalone")
@@ -122,8 +191,7 @@ def trigger(
     output: str,
 ) -> None:
     """Queue a manual run of a DAG; a running scheduler starts it."""
-    dag = load_dag(dag_id, dags_folder)
-    store = gateway()
+    store, dag = stored_dag(dag_id, dags_folder)
     try:
         context = store.create_manual_run(dag, parse_logical_date(logical_date), parse_conf(run_conf), run_id=run_id)
     except TradewindError as exc:
@@ -138,9 +206,7 @@ def trigger(
 
 
 def _set_paused(dag_id: str, dags_folder: Path | None, paused: bool) -> None:
-    dag = load_dag(dag_id, dags_folder)
-    store = gateway()
-    store.ensure_dag(dag)
+    store, _ = stored_dag(dag_id, dags_folder)
     store.set_paused(dag_id, paused)
     click.echo(f"DAG {dag_id} is {'paused' if paused else 'unpaused'}")
 
@@ -169,7 +235,9 @@ def _iso(value: datetime | None) -> str | None:
 @click.argument("dag_id")
 @output_option
 def list_runs(dag_id: str, output: str) -> None:
-    """The runs of a DAG, newest first."""
+    """The runs of a DAG, newest first, with the DAG version each runs."""
+    store = gateway()
+    versions = store.version_numbers(dag_id)
     rows = [
         {
             "dag_id": r.dag_id,
@@ -179,13 +247,15 @@ def list_runs(dag_id: str, output: str) -> None:
             "logical_date": _iso(r.logical_date),
             "start_date": _iso(r.start_date),
             "end_date": _iso(r.end_date),
+            "dag_version": versions.get(r.dag_hash),
         }
-        for r in gateway().list_runs(dag_id)
+        for r in store.list_runs(dag_id)
     ]
     if output == "json":
         print_json(rows)
     else:
-        print_table(rows, ["run_id", "state", "run_type", "logical_date", "start_date", "end_date"], empty="No runs.")
+        columns = ["run_id", "state", "run_type", "logical_date", "start_date", "end_date", "dag_version"]
+        print_table(rows, columns, empty="No runs.")
 
 
 @click.command("states-for-dag-run")

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_dag, parse_logical_date
-from tradewind.cli.orchestrator import gateway
+from tradewind.cli.common import dags_folder_option, parse_logical_date
+from tradewind.cli.orchestrator import stored_dag
 from tradewind.cli.output import fail
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
@@ -32,12 +32,10 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
 
     from tradewind.scheduler.lock import LockHeld, SchedulerLock
 
-    dag = load_dag(dag_id, dags_folder)
+    store, dag = stored_dag(dag_id, dags_folder)
     start, end = parse_logical_date(start_date), parse_logical_date(end_date)
     if start is None or end is None or end < start:
         fail("--end-date is before --start-date")
-    store = gateway()
-    store.ensure_dag(dag)
     try:
         runs = store.create_backfill_runs(dag, start, end)
     except TradewindError as exc:
@@ -63,7 +61,6 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
                 from tradewind.scheduler.loop import Scheduler
 
                 scheduler = Scheduler(
-                    dags_folder or conf.dags_folder(),
                     store,
                     LocalExecutor(parallelism=parallelism),
                     log=io.StringIO(),
@@ -102,8 +99,7 @@ def clear(
     dags_folder: Path | None,
 ) -> None:
     """Reset task instances so the scheduler runs them again."""
-    dag = load_dag(dag_id, dags_folder)
-    store = gateway()
+    store, dag = stored_dag(dag_id, dags_folder)
     selection: dict[str, Any] = {
         "run_id": run_id,
         "task_regex": task_regex,

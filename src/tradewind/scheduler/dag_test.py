@@ -11,6 +11,7 @@ from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.params import resolve_params
+from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.timetables import DataInterval
 from tradewind.errors import TradewindError
@@ -23,7 +24,7 @@ from tradewind.scheduler.run_state import RunState
 
 
 def run_context_for(
-    dag: DAG,
+    dag: DAG | SerializedDAG,
     logical_date: datetime,
     interval: DataInterval,
     *,
@@ -147,7 +148,7 @@ def test_task(
         for record in state.records():
             if record.state is not TaskInstanceState.SUCCESS:
                 log.write(f"[tasks test] upstream {record.task_id} ended {record.state}; its output is missing\n")
-    inputs = state.inputs_for(task)
+    inputs = state.inputs_for(state.dag.task_dict[task_id])
     if isinstance(task, MappedOperator):
         length = task.expand_input.total_length(InputsSource(inputs, task_id), task_id)
         if not 0 <= map_index < length:

@@ -1,35 +1,38 @@
 """The scheduler: the only writer of run and task state.
 
 One loop, woken by task results (no fixed sleep between a task's end and its downstream's
-start): re-read changed DAG files, create runs that are due, start queued runs, hand ready
-instances to the executor, record results in batches, finish runs. Each active run is a
-:class:`RunState` in memory, written through to the store after every change, so a restarted
-scheduler rebuilds it and goes on.
+start): take in DAG versions the processor stored, create runs that are due, start queued runs,
+hand ready instances to the executor, record results in batches, finish runs. Each active run
+is a :class:`RunState` over the serialized DAG version it was created with, in memory, written
+through to the store after every change, so a restarted scheduler rebuilds it and goes on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.executors.base import Executor
-from tradewind.loader import DagBag, load_dags
-from tradewind.loader.ignore import iter_dag_files
+from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_from_log
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
-from tradewind.scheduler.persistence import StoreGateway
+from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
+from tradewind.store.dag_versions import DagState
 
 S = TaskInstanceState
+SEEN_MARGIN = timedelta(seconds=2)  # DAG rows are re-read this far back (clocks of several writers)
 
 
 def _now() -> datetime:
@@ -38,7 +41,7 @@ def _now() -> datetime:
 
 @dataclass
 class ActiveRun:
-    dag: DAG
+    dag: SerializedDAG  # the version the run was created with, kept to its end
     state: RunState
     in_flight: int = 0
     waiting: deque[InstanceRecord] = field(default_factory=deque)  # scheduled, held by a limit
@@ -53,87 +56,143 @@ class SchedulerStats:
 
 
 class Scheduler:
-    """Drives every active DAG run of one DAGs folder with one executor."""
+    """Drives every active DAG run from the serialized DAGs in the store, with one executor.
+
+    It never imports a DAG file: the DAG processor (``processor``, polled between turns, its
+    imports in child processes) writes the serialized versions it reads. A turn costs what
+    arrived: results, runs whose due time came (an index by next due time), retries whose
+    time came (a timer queue), runs triggered or cleared meanwhile.
+    """
 
     def __init__(
         self,
-        dags_folder: Path,
         gateway: StoreGateway,
         executor: Executor,
         *,
         log: TextIO,
-        parse_interval: float = 2.0,
-        max_map_length: int = 1024,
+        processor: DagProcessor | None = None,
+        max_map_length: int = 100_000,
         log_path: Callable[[WorkItem], Path] | None = None,
         only_run_ids: set[str] | None = None,
     ) -> None:
-        self.dags_folder = Path(dags_folder)
         self.gateway = gateway
         self.executor = executor
         self.log = log
-        self.parse_interval = parse_interval
+        self.processor = processor
         self.max_map_length = max_map_length
         self.log_path = log_path
         self.only_run_ids = only_run_ids  # a backfill runs its own runs and creates none
-        self.bag = DagBag(self.dags_folder)
-        self.file_hashes: dict[str, str] = {}
-        self._file_stamps: dict[str, float] = {}
-        self._last_parse = 0.0
+        self.dags: dict[str, SerializedDAG] = {}  # newest version of each active DAG
+        self.rows: dict[str, DagState] = {}
+        self._versions: dict[tuple[str, str], SerializedDAG] = {}
+        self._seen_until: datetime | None = None
+        self._due: list[tuple[datetime, str]] = []  # (next scheduled run due, dag_id), a heap
+        self._due_at: dict[str, datetime] = {}
+        self._retries: list[tuple[datetime, tuple[str, str]]] = []  # (retry time, run key), a heap
+        self._touched: set[tuple[str, str]] = set()  # runs to look at in this turn
         self.active: dict[tuple[str, str], ActiveRun] = {}
         self.stats = SchedulerStats()
         self._last_poll = 0.0
         self.poll_interval = 0.5  # how often to look for new runs while tasks are running
         self.pool_sizes: dict[str, int] = {}
         self.pool_used: Counter[str] = Counter()
+        self._file_hashes: dict[str, tuple[tuple[int, int], str]] = {}
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
         self.log.flush()
 
-    # -- DAG files
-    def _stamps(self) -> dict[str, float]:
-        stamps = {}
-        for path in iter_dag_files(self.dags_folder) if self.dags_folder.exists() else []:
-            try:
-                stamps[str(path)] = path.stat().st_mtime
-            except FileNotFoundError:
+    # -- DAGs, from the store
+    def refresh_dags(self) -> None:
+        """Take in DAG rows changed since the last look (new versions, pause flags, removals)."""
+        changes = self.gateway.dag_changes(self._seen_until - SEEN_MARGIN if self._seen_until else None)
+        changed: list[str] = []
+        for row in changes:
+            if row.updated_at is not None and (self._seen_until is None or row.updated_at > self._seen_until):
+                self._seen_until = row.updated_at
+            if self.rows.get(row.dag_id) == row:
                 continue
-        return stamps
-
-    def reparse_if_changed(self, force: bool = False) -> bool:
-        if not force and time.monotonic() - self._last_parse < self.parse_interval:
-            return False
-        self._last_parse = time.monotonic()
-        stamps = self._stamps()
-        if not force and stamps == self._file_stamps:
-            return False
-        self._file_stamps = stamps
-        self.bag = load_dags(self.dags_folder) if self.dags_folder.exists() else DagBag(self.dags_folder)
-        self.file_hashes = {
-            path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in stamps if Path(path).exists()
-        }
-        self.gateway.sync_dag_bag(self.bag)
+            self.rows[row.dag_id] = row
+            changed.append(row.dag_id)
+        if not changed:
+            return
+        current = [i for i in changed if self.rows[i].is_active and self.rows[i].dag_hash]
+        stale = [i for i in current if i not in self.dags or self.dags[i].version != self.rows[i].dag_hash]
+        self.dags.update(self.gateway.latest_dags(stale) if stale else {})
+        for dag_id in changed:
+            if not self.rows[dag_id].is_active:
+                self.dags.pop(dag_id, None)
         self.pool_sizes = self.gateway.pool_sizes()
-        self.say(
-            f"parsed {len(stamps)} file(s): {len(self.bag.dags)} DAG(s), {len(self.bag.import_errors)} import error(s)"
-        )
-        return True
+        self._index_due(changed)
 
-    # -- runs
-    def create_scheduled_runs(self) -> None:
+    def _index_due(self, dag_ids: list[str]) -> None:
+        """Put the DAGs in the due-run index at their next due time (worked out, and stored, for
+        those that have none yet)."""
         if self.only_run_ids is not None:
             return
         now = _now()
-        for dag in self.bag.dags.values():
-            for context in self.gateway.due_scheduled_runs(dag, now):
-                self.say(f"created run {context.run_id} of {dag.dag_id}")
-
-    def start_queued_runs(self) -> None:
-        for dag_id, run_id, context in self.gateway.runs_to_start(self.bag.dags, self.active.keys()):
-            dag = self.bag.dags.get(dag_id)
-            if dag is None or (self.only_run_ids is not None and run_id not in self.only_run_ids):
+        for dag_id in dag_ids:
+            row, dag = self.rows[dag_id], self.dags.get(dag_id)
+            self._due_at.pop(dag_id, None)
+            if dag is None or row.is_paused or not (dag.timetable.periodic or dag.timetable.summary == "@once"):
                 continue
-            records = self.gateway.load_records(dag_id, run_id)
+            due = row.next_dagrun_create_after
+            if due is None:
+                due = now  # unknown: let due_scheduled_runs work it out
+            self._due_at[dag_id] = due
+            heapq.heappush(self._due, (due, dag_id))
+
+    # -- runs
+    def create_scheduled_runs(self) -> None:
+        """Create the runs of the DAGs whose next run is due (and only of those)."""
+        now = _now()
+        while self._due and self._due[0][0] <= now:
+            due, dag_id = heapq.heappop(self._due)
+            if self._due_at.get(dag_id) != due or dag_id not in self.dags:
+                continue  # superseded entry
+            del self._due_at[dag_id]
+            created, next_due = self.gateway.due_scheduled_runs(self.dags[dag_id], now)
+            for context in created:
+                self.say(f"created run {context.run_id} of {dag_id}")
+            if next_due is not None:
+                self._due_at[dag_id] = next_due
+                heapq.heappush(self._due, (next_due, dag_id))
+
+    def _dag_for_run(self, dag_id: str, dag_hash: str | None) -> SerializedDAG | None:
+        latest = self.dags.get(dag_id)
+        if dag_hash is None or (latest is not None and latest.version == dag_hash):
+            return latest
+        key = (dag_id, dag_hash)
+        if key not in self._versions:
+            found = self.gateway.load_version(dag_id, dag_hash)
+            if found is None:
+                return latest
+            self._versions[key] = found
+        return self._versions[key]
+
+    def _may_start(self, run: RunToStart) -> bool:
+        row = self.rows.get(run.dag_id)
+        if row is None or not row.is_active:
+            return False
+        if self.only_run_ids is not None:
+            return run.run_id in self.only_run_ids
+        return not row.is_paused or run.row.run_type == "backfill"  # backfills run while paused, as in Airflow
+
+    def start_queued_runs(self, states: tuple[str, ...] = ("queued",)) -> None:
+        running = Counter(dag_id for dag_id, _ in self.active)
+        for run in self.gateway.runs_to_start(states):
+            if (run.dag_id, run.run_id) in self.active or not self._may_start(run):
+                continue
+            dag = self._dag_for_run(run.dag_id, run.dag_hash)
+            if dag is None:
+                continue
+            if run.row.state == "queued" and running[run.dag_id] >= dag.max_active_runs:
+                continue
+            running[run.dag_id] += 1
+            if run.dag_hash is None:
+                self.gateway.set_run_version(run.dag_id, run.run_id, dag.version)
+            context = context_from_row(run.row, dag)
+            records = self.gateway.load_records(run.dag_id, run.run_id)
             recovered, finished = self._recover_in_flight(dag, context, records)
             if records:
                 state = RunState.restore(dag, context, records, max_map_length=self.max_map_length)
@@ -142,12 +201,14 @@ class Scheduler:
                     state.apply_result(result)
             else:
                 state = RunState(dag, context, max_map_length=self.max_map_length)
-            self.active[(dag_id, run_id)] = ActiveRun(dag, state)
-            self.gateway.mark_run_running(dag_id, run_id)
-            self.say(f"started run {run_id} of {dag_id}" + (" (resumed)" if records else ""))
+            key = (run.dag_id, run.run_id)
+            self.active[key] = ActiveRun(dag, state)
+            self._touched.add(key)
+            self.gateway.mark_run_running(run.dag_id, run.run_id)
+            self.say(f"started run {run.run_id} of {run.dag_id}" + (" (resumed)" if records else ""))
 
     def _recover_in_flight(
-        self, dag: DAG, context: RunContext, records: list[InstanceRecord]
+        self, dag: SerializedDAG, context: RunContext, records: list[InstanceRecord]
     ) -> tuple[list[InstanceRecord], list[TaskResult]]:
         """Instances left in flight by a scheduler that died. One whose try finished has its
         outcome at the end of its log: that result is applied, the task does not run again. One
@@ -229,79 +290,140 @@ class Scheduler:
         self.say(f"{key.display} of {context.run_id} failed: {message}")
 
     def prepare_ready(self) -> list[WorkItem]:
-        """Decide what runs next in every active run and mark it queued (in memory); the caller
-        persists before sending, so a scheduler that dies finds these instances in the store."""
+        """Decide what runs next in the runs that changed and mark it queued (in memory); the
+        caller persists before sending, so a scheduler that dies finds these instances in the store."""
+        now = _now()
+        while self._retries and self._retries[0][0] <= now:
+            self._touched.add(heapq.heappop(self._retries)[1])
         items: list[WorkItem] = []
-        for active in self.active.values():
+        for key in self._touched:
+            active = self.active.get(key)
+            if active is None:
+                continue
             active.waiting.extend(active.state.schedule())
             ready = self._admit(active)
             if not ready:
                 continue
-            file_hash = self.file_hashes.get(active.dag.fileloc or "")
-            items.extend(_with_hash(item, file_hash) for item in active.state.work_items(ready))
+            file_hash = self._file_hash(active.dag.fileloc)
+            items.extend(replace(item, dag_file_hash=file_hash) for item in active.state.work_items(ready))
             active.state.mark_queued(ready)
             active.in_flight += len(ready)
         return items
 
+    def _file_hash(self, path: str | None) -> str | None:
+        """sha256 of a DAG file's bytes (read, never imported): a worker holding another version
+        imports the file again."""
+        if not path:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        cached = self._file_hashes.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, hashlib.sha256(Path(path).read_bytes()).hexdigest())
+            self._file_hashes[path] = cached
+        return cached[1]
+
     def apply_results(self, results: list[TaskResult]) -> None:
         for result in results:
-            active = self.active.get((result.key.dag_id, result.key.run_id))
+            key = (result.key.dag_id, result.key.run_id)
+            active = self.active.get(key)
             if active is None:
                 continue
             active.in_flight -= 1
             task = active.dag.task_dict.get(result.key.task_id)
             if task is not None:
                 self.pool_used[task.pool] -= task.pool_slots
+                self._release_pool(task.pool)
             active.state.apply_result(result)
+            self._touched.add(key)
             self.stats.results += 1
 
+    def _release_pool(self, pool: str) -> None:
+        """Room in a pool: runs with instances waiting on a limit get another look."""
+        for key, active in self.active.items():
+            if active.waiting:
+                self._touched.add(key)
+
     def persist_and_finish(self) -> None:
-        """Write every change of every active run in one transaction, then close finished runs."""
+        """Write every change of the runs looked at in this turn in one transaction, then close
+        the runs that finished."""
         batches = []
-        for (dag_id, run_id), active in self.active.items():
+        touched, self._touched = self._touched, set()
+        for key in touched:
+            active = self.active.get(key)
+            if active is None:
+                continue
+            dag_id, run_id = key
             for message in active.state.events:
                 self.say(f"{dag_id} {run_id}: {message}")
             active.state.events.clear()
-            if active.in_flight == 0 and active.state.deadlocked():
+            if active.in_flight == 0 and not active.waiting and active.state.deadlocked():
                 active.state.fail_undecided()
             changes, expanded = active.state.drain_changes(), active.state.take_expanded()
             if changes or expanded:
                 batches.append((dag_id, run_id, changes, expanded))
+            retry_at = active.state.next_retry_at()
+            if retry_at is not None:
+                heapq.heappush(self._retries, (retry_at, key))
         self.gateway.save_many(batches)
-        for (dag_id, run_id), active in list(self.active.items()):
+        for key in touched:
+            active = self.active.get(key)
+            if active is None:
+                continue
             run_state = active.state.dag_run_state()
             if run_state is not DagRunState.RUNNING and active.in_flight == 0:
+                dag_id, run_id = key
                 self.gateway.finish_run(dag_id, run_id, run_state)
-                del self.active[(dag_id, run_id)]
+                del self.active[key]
                 self.stats.runs_finished += 1
                 self.say(f"run {run_id} of {dag_id} finished: {run_state}")
+                if dag_id in self.dags and dag_id not in self._due_at and self.only_run_ids is None:
+                    self._index_due([dag_id])  # it may have been held by max_active_runs
 
     def _timeout(self) -> float:
         waits = [0.5]
-        for active in self.active.values():
-            retry_at = active.state.next_retry_at()
-            if retry_at is not None:
-                waits.append(max(0.0, (retry_at - _now()).total_seconds()))
+        for heap in (self._retries, self._due):
+            if heap:
+                waits.append(max(0.0, (heap[0][0] - _now()).total_seconds()))
         return min(waits)
+
+    def _has_runs_to_start(self) -> bool:
+        return any(self._may_start(run) for run in self.gateway.runs_to_start())
+
+    def _poll_processor(self) -> None:
+        if self.processor is not None:
+            report = self.processor.poll()
+            if report.imported:
+                self.say(
+                    f"DAG processor: {report.imported} file(s) imported, {report.new_versions} new DAG version(s), "
+                    f"{report.errors} import error(s)"
+                )
 
     def run(self, *, until_idle: bool = False, should_stop: Callable[[], bool] = lambda: False) -> SchedulerStats:
         """Loop until ``should_stop()``; with ``until_idle``, stop once no run is active or queued."""
         self.executor.start()
-        self.reparse_if_changed(force=True)
+        if self.processor is not None:
+            self.processor.run_once()  # start from an up-to-date store
+        self.refresh_dags()
+        self.start_queued_runs(("running", "queued"))  # runs left running by a scheduler that stopped
         try:
             while not should_stop():
                 self.stats.loops += 1
-                self.reparse_if_changed()
                 if not self.active or time.monotonic() - self._last_poll >= self.poll_interval:
-                    # new runs (schedule, triggers) are looked for between results, not after each one
+                    # DAG changes and new runs (schedule, triggers) are looked for between results
                     self._last_poll = time.monotonic()
+                    self._poll_processor()
+                    self.refresh_dags()
                     self.create_scheduled_runs()
                     self.start_queued_runs()
                 items = self.prepare_ready()
                 self.persist_and_finish()
                 if until_idle and not self.active:
                     self.create_scheduled_runs()  # a run that just ended may make the next one due
-                    if not self.gateway.has_runs_to_start(self.bag.dags):
+                    if not self._has_runs_to_start():
                         break
                     self._last_poll = 0.0
                 if items:
@@ -317,6 +439,8 @@ class Scheduler:
             self._finish_in_flight()
         finally:
             self.executor.stop(wait=True)
+            if self.processor is not None:
+                self.processor.stop()
         return self.stats
 
     def _finish_in_flight(self) -> None:
@@ -326,23 +450,12 @@ class Scheduler:
                 record.try_number -= 1
                 active.state.reset_to_undecided(record)
             active.waiting.clear()
+        self._touched.update(self.active)
         while any(a.in_flight for a in self.active.values()):
             self.apply_results(self.executor.next_results(timeout=1.0))
             self.persist_and_finish()
+        self._touched.update(self.active)
         self.persist_and_finish()
-
-
-def _with_hash(item: WorkItem, file_hash: str | None) -> WorkItem:
-    if file_hash is None:
-        return item
-    return WorkItem(
-        key=item.key,
-        context=item.context,
-        dag_file=item.dag_file,
-        dag_file_hash=file_hash,
-        inputs=item.inputs,
-        max_tries=item.max_tries,
-    )
 
 
 def _lost(message: str) -> ErrorInfo:

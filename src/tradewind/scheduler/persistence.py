@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
-from tradewind.config import conf
-from tradewind.definitions.dag import DAG
+from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.definitions.timetables import DataInterval, Restriction
-from tradewind.errors import TradewindError
-from tradewind.loader import DagBag
-from tradewind.loader.serialize import serialize_dag
+from tradewind.errors import DagNotFound, TradewindError
 from tradewind.runtime.work import ErrorInfo, RunContext
 from tradewind.scheduler.dag_test import run_context_for
 from tradewind.scheduler.run_state import InstanceRecord
+from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
 from tradewind.store.engine import session_scope
+from tradewind.store.models import DagRun
 
 FINISHED_RUN_STATES = ("success", "failed")
 
@@ -34,100 +34,107 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def context_from_row(run: Any, dag: DAG) -> RunContext:
+def context_from_row(run: Any, dag: SerializedDAG) -> RunContext:
     interval = DataInterval(run.data_interval_start, run.data_interval_end)
     return run_context_for(
         dag, run.logical_date, interval, run_type=run.run_type, run_id=run.run_id, conf=dict(run.conf or {})
     )
 
 
-def paused_at_creation(dag: DAG) -> bool:
-    """The DAG's own ``is_paused_upon_creation``, else ``[core] dags_are_paused_at_creation``
-    (False by default, so that a newcomer's first trigger runs; Airflow's default is True)."""
-    if dag.is_paused_upon_creation is not None:
-        return dag.is_paused_upon_creation
-    return bool(conf.get("core", "dags_are_paused_at_creation"))
+@dataclass(frozen=True)
+class RunToStart:
+    dag_id: str
+    run_id: str
+    dag_hash: str | None
+    row: Any
 
 
 class StoreGateway:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    # -- DAGs
-    def _upsert(self, session: Any, dag: DAG) -> None:
-        q.upsert_dag(
-            session,
-            dag_id=dag.dag_id,
-            fileloc=dag.fileloc or "",
-            schedule=dag.timetable.summary,
-            tags=list(dag.tags),
-            serialized=serialize_dag(dag),
-            max_active_runs=dag.max_active_runs,
-            is_paused_upon_creation=paused_at_creation(dag),
-        )
-
-    def sync_dag_bag(self, bag: DagBag) -> None:
-        """Record every DAG of the folder; a DAG whose file is gone becomes inactive (history kept)."""
+    # -- DAGs: serialized versions written by the DAG processor
+    def dag_changes(self, since: datetime | None) -> list[dv.DagState]:
         with session_scope(self.engine) as session:
-            for dag in bag.dags.values():
-                self._upsert(session, dag)
-            failed_files = set(bag.import_errors)
-            keep = set(bag.dags) | {row.dag_id for row in q.list_dags(session) if row.fileloc in failed_files}
-            q.mark_inactive_except(session, keep)
-            q.replace_import_errors(session, [(e.filename, e.full) for e in bag.import_errors.values()])
+            return dv.changed_dags(session, since)
 
-    def ensure_dag(self, dag: DAG) -> None:
+    def latest_dags(self, dag_ids: Collection[str] | None = None) -> dict[str, SerializedDAG]:
         with session_scope(self.engine) as session:
-            if q.get_dag(session, dag.dag_id) is None:
-                self._upsert(session, dag)
+            found = dv.latest_versions(session, dag_ids)
+        return {dag_id: SerializedDAG(data, digest) for dag_id, (digest, data) in found.items()}
+
+    def get_dag(self, dag_id: str) -> SerializedDAG:
+        """The newest stored version of a DAG, or DagNotFound."""
+        found = self.latest_dags([dag_id]).get(dag_id)
+        if found is None:
+            with session_scope(self.engine) as session:
+                errors = q.list_import_errors(session)
+            hint = f" ({len(errors)} file(s) failed to import; see `tradewind dags list-import-errors`)"
+            raise DagNotFound(f"DAG '{dag_id}' not found" + (hint if errors else ""))
+        return found
+
+    def load_version(self, dag_id: str, dag_hash: str) -> SerializedDAG | None:
+        with session_scope(self.engine) as session:
+            found = dv.get_version(session, dag_id, dag_hash)
+        return SerializedDAG(found[1], dag_hash) if found is not None else None
+
+    def version_numbers(self, dag_id: str) -> Mapping[str, int]:
+        with session_scope(self.engine) as session:
+            return dv.version_numbers(session, dag_id)
 
     def set_paused(self, dag_id: str, paused: bool) -> None:
         with session_scope(self.engine) as session:
-            q.set_paused(session, dag_id, paused)
+            if not q.set_paused(session, dag_id, paused):
+                raise DagNotFound(f"DAG '{dag_id}' not found")
 
     def is_paused(self, dag_id: str) -> bool:
         with session_scope(self.engine) as session:
             row = q.get_dag(session, dag_id)
             return bool(row and row.is_paused)
 
-    def _runnable_dag_ids(self, session: Any) -> set[str]:
-        return {row.dag_id for row in q.list_dags(session) if row.is_active and not row.is_paused}
-
     def pool_sizes(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
             return {pool.name: pool.slots for pool in q.get_pools(session)}
 
     # -- runs
-    def due_scheduled_runs(self, dag: DAG, now: datetime) -> list[RunContext]:
+    def due_scheduled_runs(self, dag: SerializedDAG, now: datetime) -> tuple[list[RunContext], datetime | None]:
         """Create the scheduled runs of ``dag`` whose data interval has ended (catchup, end_date
-        and max_active_runs respected)."""
+        and max_active_runs respected). Returns them and when the next one becomes due (None:
+        never, or not until one of its runs ends)."""
         created: list[RunContext] = []
-        if not dag.timetable.periodic and dag.timetable.summary != "@once":
-            return created
         with session_scope(self.engine) as session:
             row = q.get_dag(session, dag.dag_id)
             if row is None or row.is_paused or not row.is_active:
-                return created
+                return created, None
             last = None
             start, end = row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end
             if start is not None and end is not None:
                 last = DataInterval(start, end)
             active = len(q.list_dag_runs(session, dag.dag_id, states=["queued", "running"]))
-            while active < dag.max_active_runs:
-                info = dag.timetable.next_dagrun_info(last, Restriction(dag.start_date, dag.end_date, dag.catchup), now)
-                if info is None or info.end > now:
+            restriction = Restriction(dag.start_date, dag.end_date, dag.catchup)
+            while True:
+                info = dag.timetable.next_dagrun_info(last, restriction, now)
+                if info is None:
+                    due = None
+                    break
+                if info.end > now:
+                    due = info.end
+                    break
+                if active >= dag.max_active_runs:
+                    due = None  # looked at again when one of its runs ends
                     break
                 run_id = f"scheduled__{info.start.isoformat()}"
                 if q.get_dag_run(session, dag.dag_id, run_id) is None:
                     context = run_context_for(dag, info.start, info, run_type="scheduled", run_id=run_id)
-                    self._insert_run(session, context)
+                    self._insert_run(session, context, dag.version)
                     created.append(context)
                     active += 1
                 q.set_next_dagrun(session, dag.dag_id, info.start, info.start, info.end)
                 last = info
-        return created
+            dv.set_next_dagrun_create_after(session, dag.dag_id, due)
+        return created, due
 
-    def _insert_run(self, session: Any, context: RunContext) -> None:
+    def _insert_run(self, session: Any, context: RunContext, dag_hash: str | None) -> None:
         q.create_dag_run(
             session,
             dag_id=context.dag_id,
@@ -137,21 +144,20 @@ class StoreGateway:
             data_interval_end=context.data_interval_end,
             run_type=context.run_type,
             conf=context.conf,
+            dag_hash=dag_hash,
         )
 
     def create_manual_run(
-        self, dag: DAG, logical_date: datetime | None, conf: dict[str, Any], run_id: str | None = None
+        self, dag: SerializedDAG, logical_date: datetime | None, conf: dict[str, Any], run_id: str | None = None
     ) -> RunContext:
         moment = logical_date or _now()
         interval = dag.timetable.infer_manual_data_interval(moment)
         context = run_context_for(dag, moment, interval, run_id=run_id, conf=conf)
         with session_scope(self.engine) as session:
-            if q.get_dag(session, dag.dag_id) is None:
-                self._upsert(session, dag)
-            self._insert_run(session, context)
+            self._insert_run(session, context, dag.version)
         return context
 
-    def create_backfill_runs(self, dag: DAG, start: datetime, end: datetime) -> list[RunContext]:
+    def create_backfill_runs(self, dag: SerializedDAG, start: datetime, end: datetime) -> list[RunContext]:
         if not dag.timetable.periodic:
             raise TradewindError(
                 f"DAG '{dag.dag_id}' has no periodic schedule ({dag.timetable.summary}): nothing to backfill"
@@ -168,42 +174,22 @@ class StoreGateway:
                 if q.get_dag_run(session, dag.dag_id, run_id) is not None:
                     continue
                 context = run_context_for(dag, info.start, info, run_type="backfill", run_id=run_id)
-                self._insert_run(session, context)
+                self._insert_run(session, context, dag.version)
                 contexts.append(context)
         return contexts
 
-    def runs_to_start(
-        self, dags: Mapping[str, DAG], active: Collection[tuple[str, str]]
-    ) -> list[tuple[str, str, RunContext]]:
-        """Queued runs of unpaused DAGs (within max_active_runs) and running runs that this
-        scheduler does not hold (left by one that stopped or died)."""
-        found: list[tuple[str, str, RunContext]] = []
+    def runs_to_start(self, states: tuple[str, ...] = ("queued",)) -> list[RunToStart]:
+        """Runs in ``states``, oldest first (the scheduler decides which it may start)."""
         with session_scope(self.engine) as session:
-            runnable = self._runnable_dag_ids(session)
-            for run in q.list_dag_runs(session, None, states=["running", "queued"], oldest_first=True):
-                if (run.dag_id, run.run_id) in active or run.dag_id not in dags:
-                    continue
-                if run.dag_id not in runnable and not self._starts_when_paused(session, run):
-                    continue
-                dag = dags[run.dag_id]
-                running = sum(1 for key in list(active) + [(d, r) for d, r, _ in found] if key[0] == run.dag_id)
-                if run.state == "queued" and running >= dag.max_active_runs:
-                    continue
-                found.append((run.dag_id, run.run_id, context_from_row(run, dag)))
-        return found
+            rows = q.list_dag_runs(session, None, states=list(states), oldest_first=True)
+            session.expunge_all()
+        return [RunToStart(r.dag_id, r.run_id, r.dag_hash, r) for r in rows]
 
-    @staticmethod
-    def _starts_when_paused(session: Any, run: Any) -> bool:
-        """Backfills run whether or not the DAG is paused (as in Airflow); other runs wait."""
-        dag_row = q.get_dag(session, run.dag_id)
-        return run.run_type == "backfill" and dag_row is not None and dag_row.is_active
-
-    def has_runs_to_start(self, dags: Mapping[str, DAG]) -> bool:
+    def set_run_version(self, dag_id: str, run_id: str, dag_hash: str) -> None:
         with session_scope(self.engine) as session:
-            runnable = self._runnable_dag_ids(session) & set(dags)
-            return any(
-                run.dag_id in dags and (run.dag_id in runnable or self._starts_when_paused(session, run))
-                for run in q.list_dag_runs(session, None, states=["running", "queued"])
+            session.execute(
+                update(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id).values(dag_hash=dag_hash),
+                execution_options={"synchronize_session": False},
             )
 
     def mark_run_running(self, dag_id: str, run_id: str) -> None:
@@ -338,7 +324,7 @@ class StoreGateway:
     # -- clearing
     def clear(
         self,
-        dag: DAG,
+        dag: SerializedDAG,
         *,
         run_id: str | None,
         task_regex: str | None,

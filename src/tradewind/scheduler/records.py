@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tradewind.definitions.abstractoperator import AbstractOperator
-from tradewind.definitions.mapping import ExpandInput, MappedOperator
+from tradewind.definitions.mapping import ExpandInput
+from tradewind.definitions.serialized import SerializedTask
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.runtime.work import ErrorInfo
 
@@ -32,7 +32,7 @@ class InstanceRecord:
     held: bool = False  # decided to run, waiting for room under a concurrency limit
     max_tries: int | None = None  # set when cleared: tries used so far + retries (Airflow's rule)
 
-    def tries_allowed(self, task: AbstractOperator) -> int:
+    def tries_allowed(self, task: SerializedTask) -> int:
         return self.max_tries if self.max_tries is not None else task.retries + 1
 
     @property
@@ -46,7 +46,7 @@ class InstanceRecord:
         return self.xcoms.get("return_value")
 
 
-def retry_delay_for(task: AbstractOperator, try_number: int) -> timedelta:
+def retry_delay_for(task: SerializedTask, try_number: int) -> timedelta:
     """Airflow's rule: ``retry_delay``, doubled per try with exponential backoff, capped by max_retry_delay."""
     delay = task.retry_delay
     if task.retry_exponential_backoff:
@@ -56,9 +56,9 @@ def retry_delay_for(task: AbstractOperator, try_number: int) -> timedelta:
     return delay
 
 
-def expand_input_of(task: AbstractOperator) -> ExpandInput | None:
+def expand_input_of(task: SerializedTask) -> ExpandInput | None:
     """What decides the number of instances: the mapped task's own input or its group's."""
-    if isinstance(task, MappedOperator):
+    if task.is_mapped:
         return task.expand_input
     group = task.mapped_group
     return group.expand_input if group is not None else None

@@ -13,12 +13,11 @@ from collections import Counter, defaultdict, deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
-from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput, MappedArgument, MappedOperator
+from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput
+from tradewind.definitions.serialized import SerializedDAG, SerializedTask
 from tradewind.definitions.states import DagRunState, TaskInstanceState
-from tradewind.definitions.xcom_arg import iter_xcom_args
 from tradewind.errors import MapLengthExceededError, TradewindError
 from tradewind.runtime.inputs import InputsSource, ResultSequence, SparseSequence
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
@@ -37,12 +36,19 @@ class RunState:
     """All task instances of one DAG run and the rules that move them forward."""
 
     def __init__(
-        self, dag: DAG, context: RunContext, *, max_map_length: int = 1024, only: set[str] | None = None
+        self,
+        dag: DAG | SerializedDAG,
+        context: RunContext,
+        *,
+        max_map_length: int = 1024,
+        only: set[str] | None = None,
     ) -> None:
-        self.dag = dag
+        # the scheduler passes the stored version of the DAG; `dags test` the DAG it imported,
+        # serialised here so that both drive the same structure
+        self.dag = dag if isinstance(dag, SerializedDAG) else SerializedDAG.from_dag(dag)
         self.context = context
         self.max_map_length = max_map_length
-        self.order = [t for t in dag.topological_sort() if only is None or t.task_id in only]
+        self.order = [t for t in self.dag.topological_sort() if only is None or t.task_id in only]
         self.instances: dict[str, dict[int, InstanceRecord]] = {
             t.task_id: {UNMAPPED: InstanceRecord(t.task_id)} for t in self.order
         }
@@ -72,7 +78,7 @@ class RunState:
 
     @classmethod
     def restore(
-        cls, dag: DAG, context: RunContext, records: list[InstanceRecord], *, max_map_length: int = 1024
+        cls, dag: DAG | SerializedDAG, context: RunContext, records: list[InstanceRecord], *, max_map_length: int = 1024
     ) -> RunState:
         """Rebuild a run from stored records (after a restart). In-flight records must have been
         resolved by the caller (reset to None or up_for_retry) before."""
@@ -133,7 +139,7 @@ class RunState:
         return all(state is not None and state.finished for state, n in counts.items() if n)
 
     def _upstream_counts(
-        self, task: AbstractOperator, map_index: int | None = None, outside_group_only: bool = False
+        self, task: SerializedTask, map_index: int | None = None, outside_group_only: bool = False
     ) -> tuple[Counter[TaskInstanceState], int]:
         """States of the upstream instances that matter: all of them, except that inside a mapped
         task group instance ``i`` looks only at instance ``i`` of an upstream in the same group."""
@@ -160,7 +166,7 @@ class RunState:
         return merged, total
 
     # -- inputs
-    def _values_of(self, upstream_id: str, consumer: AbstractOperator | None, map_index: int) -> dict[str, Any]:
+    def _values_of(self, upstream_id: str, consumer: SerializedTask | None, map_index: int) -> dict[str, Any]:
         records = self.instances.get(upstream_id)
         if not records:
             return {}
@@ -174,7 +180,7 @@ class RunState:
             return {k: ResultSequence([r.xcoms[k] for r in ordered if r.xcoms.get(k) is not None]) for k in keys}
         return dict(records[UNMAPPED].xcoms) if UNMAPPED in records else {}
 
-    def inputs_for(self, task: AbstractOperator, map_index: int = UNMAPPED) -> dict[tuple[str, str], Any]:
+    def inputs_for(self, task: SerializedTask, map_index: int = UNMAPPED) -> dict[tuple[str, str], Any]:
         """XCom values of the task's upstream tasks, shaped for instance ``map_index``."""
         inputs: dict[tuple[str, str], Any] = {}
         for upstream_id in task.upstream_task_ids:
@@ -211,11 +217,11 @@ class RunState:
             self._set_state(record, S.SCHEDULED)
         return ready
 
-    def _limit(self, task: AbstractOperator) -> int | None:
+    def _limit(self, task: SerializedTask) -> int | None:
         limits = [n for n in (task.max_active_tis_per_dag, task.max_active_tis_per_dagrun) if n]
         return min(limits) if limits else None
 
-    def _admit(self, task: AbstractOperator, runnable: list[InstanceRecord]) -> None:
+    def _admit(self, task: SerializedTask, runnable: list[InstanceRecord]) -> None:
         if runnable:
             for record in runnable:
                 record.held = True
@@ -234,7 +240,7 @@ class RunState:
             del self._backlog[task_id]
         return released
 
-    def _decide(self, task: AbstractOperator, indexes: set[int] | None) -> list[InstanceRecord]:
+    def _decide(self, task: SerializedTask, indexes: set[int] | None) -> list[InstanceRecord]:
         if task.mapped_group is not None:
             return self._decide_in_group(task, indexes)
         counts, total = self._upstream_counts(task)
@@ -254,11 +260,11 @@ class RunState:
         if decision is not Decision.RUN:
             self._set_state(placeholder, S(decision.value))
             return []
-        if isinstance(task, MappedOperator):
+        if task.expand_input is not None:
             return self._expand(task, task.expand_input, self.inputs_for(task))
         return [placeholder]
 
-    def _decide_in_group(self, task: AbstractOperator, indexes: set[int] | None) -> list[InstanceRecord]:
+    def _decide_in_group(self, task: SerializedTask, indexes: set[int] | None) -> list[InstanceRecord]:
         records = self.instances[task.task_id]
         if UNMAPPED in records:
             counts, total = self._upstream_counts(task, outside_group_only=True)
@@ -297,7 +303,7 @@ class RunState:
 
     def _expand(
         self,
-        task: AbstractOperator,
+        task: SerializedTask,
         expand_input: ExpandInput,
         inputs: dict[tuple[str, str], Any],
         pending: bool = False,
@@ -368,7 +374,7 @@ class RunState:
 
     def _sparse_inputs(
         self,
-        task: AbstractOperator,
+        task: SerializedTask,
         inputs: dict[tuple[str, str], Any],
         map_index: int,
         items_cache: dict[int, list[Any]],
@@ -381,11 +387,7 @@ class RunState:
         if not sources or not sources <= inputs.keys():
             return inputs
         # a value also passed whole (not only mapped over) must travel whole
-        if isinstance(task, MappedOperator):
-            outside = list(iter_xcom_args(task.partial_kwargs))
-        else:
-            outside = [a for a in task.iter_input_xcom_args() if not isinstance(a, MappedArgument)]
-        whole = {(p.task_id, p.key) for arg in outside for p in arg.iter_plain()}
+        whole = task.whole_inputs
         positions = expand_input.positions(map_index, InputsSource(inputs, task.task_id, map_index), task.task_id)
         if positions is None:
             return inputs
@@ -456,7 +458,7 @@ class RunState:
         for skipped_id in result.skip_task_ids:
             self.skip_task(skipped_id)
 
-    def _map_length_error(self, task: AbstractOperator, result: TaskResult) -> MapLengthExceededError | None:
+    def _map_length_error(self, task: SerializedTask, result: TaskResult) -> MapLengthExceededError | None:
         """Airflow fails the producer of a list too long for a mapped task that consumes it."""
         value = result.return_value
         consumer = self._map_consumers.get(task.task_id)

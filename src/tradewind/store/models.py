@@ -32,6 +32,7 @@ from tradewind.store.types import UTCDateTime
 
 ID_LENGTH = 250  # dag_id, run_id and task_id (the definitions' MAX_ID_LENGTH)
 KEY_LENGTH = 512  # XCom keys
+HASH_LENGTH = 64  # sha256 hex digests
 UNMAPPED = -1  # map_index of a task instance that is not mapped
 
 NAMING_CONVENTION = {
@@ -64,6 +65,10 @@ class DagModel(Base):
     next_dagrun_data_interval_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_dagrun_data_interval_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_parsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dag_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))  # the newest version
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_dagrun_create_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<DagModel {self.dag_id} paused={self.is_paused} active={self.is_active}>"
@@ -90,6 +95,7 @@ class DagRun(Base):
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     start_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dag_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))  # the DAG version it runs
 
     def __repr__(self) -> str:
         return f"<DagRun {self.dag_id} {self.run_id} {self.state}>"
@@ -171,6 +177,39 @@ class DagImportError(Base):
 
     def __repr__(self) -> str:
         return f"<DagImportError {self.filename}>"
+
+
+class SerializedDagModel(Base):
+    """One version of a DAG's structure (tradewind.definitions.serialized), keyed by its hash."""
+
+    __tablename__ = "serialized_dag"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    dag_hash: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    version_number: Mapped[int] = mapped_column(Integer)
+    fileloc: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<SerializedDag {self.dag_id} v{self.version_number}>"
+
+
+class DagFile(Base):
+    """What the DAG processor knows of one DAG file: what it last imported and what came out."""
+
+    __tablename__ = "dag_file"
+
+    fileloc: Mapped[str] = mapped_column(Text, primary_key=True)
+    # [[path, mtime_ns, size], ...] of the file and of the files it read while importing
+    fingerprint: Mapped[list[Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))  # of the same files' bytes
+    dag_ids: Mapped[list[str]] = mapped_column(JSON)
+    parse_seconds: Mapped[float | None] = mapped_column(Float)
+    last_parsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<DagFile {self.fileloc}>"
 
 
 class SlotPool(Base):

@@ -142,7 +142,7 @@ def list_dags(session: Session, *, only_active: bool = False) -> list[DagModel]:
 def set_paused(session: Session, dag_id: str, paused: bool) -> bool:
     """Pause or unpause a DAG; False when no such DAG is recorded."""
     result = session.execute(
-        update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused),
+        update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=paused, updated_at=_now()),
         execution_options={"synchronize_session": False},
     )
     return bool(getattr(result, "rowcount", 0))
@@ -209,6 +209,7 @@ def create_dag_run(
     run_type: str,
     conf: Mapping[str, Any] | None = None,
     state: str = DagRunState.QUEUED,
+    dag_hash: str | None = None,
 ) -> DagRun:
     """Insert a queued run; raises :class:`DagRunAlreadyExists` when the DAG already has this run_id."""
     if run_type not in RUN_TYPES:
@@ -227,6 +228,7 @@ def create_dag_run(
             conf=dict(conf or {}),
             state=str(DagRunState(state)),
             queued_at=_now(),
+            dag_hash=dag_hash,
         )
         .on_conflict_do_nothing(index_elements=["dag_id", "run_id"])
         .returning(DagRun.id)

@@ -1,0 +1,91 @@
+"""What runs inside a DAG processor child: import one DAG file, serialise its DAGs, report.
+
+A child is a fresh process per file (forked from a server that has tradewind's own modules
+loaded), so a file that hangs, exits, segfaults or eats memory takes only its child down. The
+child records every file it opens under the DAGs folder while importing (configs a factory
+reads, helper modules it imports): the processor re-imports the file when any of them changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tradewind.definitions.serialized import dag_hash, serialize_dag
+from tradewind.errors import DagDefinitionError
+from tradewind.loader.dagbag import import_dag_file
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):  # not on this platform
+        pass
+
+
+def _track_reads(root: str, own: str, reads: set[str]) -> None:
+    """Remember every file under ``root`` that the import opens (except the file itself and
+    compiled caches)."""
+    prefix = root.rstrip(os.sep) + os.sep
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event != "open" or not args or not isinstance(args[0], (str, os.PathLike)):
+            return
+        path = os.path.abspath(os.fspath(args[0]))
+        if path.startswith(prefix) and path != own and "__pycache__" not in path and os.path.isfile(path):
+            reads.add(path)
+
+    sys.addaudithook(hook)
+
+
+def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict[str, Any]:
+    """Import ``path`` and return what the processor stores: serialised DAGs with their hashes,
+    or the import error; the files it read; how long it took."""
+    _limit_memory(memory_mb)
+    reads: set[str] = set()
+    _track_reads(root, path, reads)
+    # never the current directory; helper modules beside the file, after the libraries
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+    for folder in (str(Path(path).parent), root):
+        if folder not in sys.path:
+            sys.path.append(folder)
+    started = time.perf_counter()
+    dags, error, _ = import_dag_file(Path(path), timeout)
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    if error is None:
+        try:
+            for dag in dags:
+                if dag.dag_id in seen:
+                    raise DagDefinitionError(f"DAG id '{dag.dag_id}' is defined twice in this file")
+                seen.add(dag.dag_id)
+                dag.validate()
+                data = serialize_dag(dag)
+                found.append({"data": data, "hash": dag_hash(data)})
+        except DagDefinitionError as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            return {"dags": [], "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}
+    message = error.full if error is not None else None
+    return {"dags": found, "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}
+
+
+def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, env: dict[str, str]) -> None:
+    """Entry point of a processor child: parse, send the JSON result, exit."""
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        result = parse_in_child(path, root, timeout, memory_mb)
+        payload = json.dumps(result).encode()
+    except MemoryError:
+        payload = json.dumps({"dags": [], "error": "MemoryError: the import ran out of memory", "reads": []}).encode()
+    conn.send_bytes(payload)
+    conn.close()

@@ -1,0 +1,357 @@
+"""The DAG processor: keeps the store's serialized DAGs in step with the DAGs folder.
+
+It never imports a DAG file itself. Each file that changed (its bytes, or the bytes of a file
+it read while last imported) is imported in a child process of its own, at most
+``parsing_processes`` at once, each under a time limit and an optional memory limit. What a
+child reports is stored in one transaction per batch: a new version for each DAG whose
+structure changed, the file's import error (or its removal), DAGs the file no longer defines
+made inactive. A child that hangs, exits or crashes becomes an import error naming the cause;
+every other file is unaffected. A file that did not change is not imported again: a look at the
+folder costs one ``stat`` per file (and per file it read) when nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import connection as mp_connection
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tradewind.config import conf
+from tradewind.definitions.serialized import SerializedDAG
+from tradewind.loader.ignore import iter_dag_files
+from tradewind.processor.parse import child_main
+from tradewind.store import dag_versions as dv
+from tradewind.store.engine import session_scope
+
+PRELOAD = ["tradewind.processor.parse", "tradewind.loader.airflow_compat", "tradewind.definitions.serialized"]
+
+
+@dataclass
+class ProcessorReport:
+    files: int = 0
+    imported: int = 0
+    new_versions: int = 0
+    errors: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Child:
+    path: str
+    process: Any
+    conn: Any
+    started: float
+    fingerprint: list[Any]
+    content_hash: str
+    data: bytes | None = None
+
+
+def _stat(path: str) -> list[Any] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [path, st.st_mtime_ns, st.st_size]
+
+
+def fingerprint(paths: list[str]) -> list[Any]:
+    """[[path, mtime_ns, size], ...] (a missing file is [path, None, None])."""
+    return [_stat(p) or [p, None, None] for p in paths]
+
+
+def content_hash(paths: list[str]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.encode() + b"\0")
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:
+            digest.update(b"\0missing")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _paused_at_creation(dag: SerializedDAG) -> bool:
+    if dag.is_paused_upon_creation is not None:
+        return dag.is_paused_upon_creation
+    return bool(conf.get("core", "dags_are_paused_at_creation"))
+
+
+def _mp_context() -> Any:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _exit_cause(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "did not finish"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"was killed by {name}{hint}"
+    return f"exited with code {exitcode}"
+
+
+class DagProcessor:
+    """Parses the DAG files of ``folder`` into the store behind ``engine``."""
+
+    def __init__(
+        self,
+        folder: Path | str,
+        engine: Engine,
+        *,
+        parallelism: int | None = None,
+        import_timeout: float | None = None,
+        kill_timeout: float | None = None,
+        memory_limit_mb: int | None = None,
+        refresh_interval: float | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
+        self.folder = Path(folder).absolute()
+        self.root = str((self.folder if self.folder.is_dir() else self.folder.parent).resolve())
+        self.engine = engine
+        configured = conf.get("dag_processor", "parsing_processes")
+        self.parallelism = parallelism or (int(configured) if configured else (os.cpu_count() or 1))
+        self.import_timeout = float(import_timeout or conf.get("core", "dagbag_import_timeout"))
+        self.kill_timeout = float(kill_timeout or conf.get("core", "dag_file_processor_timeout"))
+        self.kill_timeout = max(self.kill_timeout, self.import_timeout + 5)
+        limit = memory_limit_mb if memory_limit_mb is not None else conf.getint("dag_processor", "memory_limit_mb")
+        self.memory_limit_mb = int(limit)
+        self.refresh_interval = float(refresh_interval or conf.get("dag_processor", "refresh_interval"))
+        self.say = say or (lambda message: None)
+        self._ctx: Any = None
+        self._known: dict[str, dv.StoredFile] | None = None
+        self._queue: deque[tuple[str, list[Any], str]] = deque()
+        self._children: list[_Child] = []
+        self._last_scan = 0.0
+        self.imports = 0  # files imported by this processor (children started)
+
+    # -- deciding what to import
+    def _stored(self) -> dict[str, dv.StoredFile]:
+        if self._known is None:
+            with session_scope(self.engine) as session:
+                self._known = dv.stored_files(session)
+        return self._known
+
+    def _files(self) -> list[str]:
+        if not self.folder.exists():
+            return []
+        found = []
+        for path in iter_dag_files(self.folder):
+            text = str(path)
+            if path != self.folder:
+                try:
+                    if b"dag" not in path.read_bytes().lower():
+                        continue  # like Airflow's safe mode: a helper module without DAGs is not imported
+                except OSError:
+                    continue
+            found.append(text)
+        return found
+
+    def scan(self) -> int:
+        """Queue every file that changed since its last import; forget files that are gone.
+        Returns how many files were queued."""
+        self._last_scan = time.monotonic()
+        stored = self._stored()
+        files = self._files()
+        busy = {c.path for c in self._children} | {p for p, _, _ in self._queue}
+        queued = 0
+        touched: list[dv.StoredFile] = []
+        for path in files:
+            if path in busy:
+                continue
+            known = stored.get(path)
+            tracked = [path] + ([entry[0] for entry in known.fingerprint[1:]] if known else [])
+            now = fingerprint(tracked)
+            if known is not None and now == known.fingerprint:
+                continue
+            digest = content_hash(tracked)
+            if known is not None and digest == known.content_hash:
+                # touched but not changed: remember the new stamps, import nothing
+                updated = dv.StoredFile(path, now, digest, known.dag_ids, known.parse_seconds)
+                touched.append(updated)
+                stored[path] = updated
+                continue
+            self._queue.append((path, now, digest))
+            queued += 1
+        gone = [stored.pop(p) for p in list(stored) if p not in set(files) and p not in busy]
+        if touched or gone:
+            with session_scope(self.engine) as session:
+                for entry in touched:
+                    dv.record_file(session, entry)
+                for entry in gone:
+                    dv.forget_file(session, entry)
+                    self.say(f"{entry.fileloc} is gone: its DAG(s) {', '.join(entry.dag_ids) or '-'} are inactive")
+        return queued
+
+    # -- children
+    def _start(self, path: str, stamps: list[Any], digest: str) -> None:
+        if self._ctx is None:
+            self._ctx = _mp_context()
+        reader, writer = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(
+            target=child_main,
+            args=(writer, path, self.root, self.import_timeout, self.memory_limit_mb, dict(os.environ)),
+            name="tradewind-dag-processor",
+            daemon=True,
+        )
+        process.start()
+        writer.close()
+        self.imports += 1
+        self._children.append(_Child(path, process, reader, time.monotonic(), stamps, digest))
+
+    def _collect(self, timeout: float) -> list[tuple[_Child, dict[str, Any]]]:
+        """Wait up to ``timeout`` for children to finish; return their outcomes."""
+        import json
+
+        done: list[tuple[_Child, dict[str, Any]]] = []
+        if not self._children:
+            return done
+        waitables: dict[Any, _Child] = {}
+        for child in self._children:
+            waitables[child.process.sentinel] = child
+            if child.data is None:
+                waitables[child.conn] = child
+        for ready in mp_connection.wait(list(waitables), timeout):
+            child = waitables[ready]
+            if ready is child.conn and child.data is None:
+                try:
+                    child.data = child.conn.recv_bytes()
+                except (EOFError, OSError):
+                    child.data = b""
+        now = time.monotonic()
+        for child in list(self._children):
+            finished = child.process.exitcode is not None
+            late = now - child.started > self.kill_timeout
+            if not finished and not late:
+                continue
+            if late and not finished:
+                child.process.kill()
+            child.process.join()
+            if child.data is None and child.conn.poll():
+                try:
+                    child.data = child.conn.recv_bytes()
+                except (EOFError, OSError):
+                    child.data = b""
+            child.conn.close()
+            self._children.remove(child)
+            if child.data:
+                outcome = json.loads(child.data)
+            elif late and not finished:
+                outcome = {"error": f"TimeoutError: importing this file took longer than {self.kill_timeout:g}s"}
+            else:
+                cause = _exit_cause(child.process.exitcode)
+                outcome = {"error": f"ProcessDied: the process importing this file {cause}"}
+            done.append((child, outcome))
+        return done
+
+    # -- storing
+    def _store(self, finished: list[tuple[_Child, dict[str, Any]]], report: ProcessorReport) -> None:
+        stored = self._stored()
+        with session_scope(self.engine) as session:
+            for child, outcome in finished:
+                path = child.path
+                known = stored.get(path)
+                error = outcome.get("error")
+                found = outcome.get("dags") or []
+                reads = [r for r in outcome.get("reads") or [] if r != path]
+                tracked = [path, *reads]
+                stamps = fingerprint(tracked) if reads else child.fingerprint
+                digest = content_hash(tracked) if reads else child.content_hash
+                dag_ids = [d["data"]["dag_id"] for d in found]
+                if error is None:
+                    owners = dv.dag_owners(session, dag_ids)
+                    clash = next((i for i in dag_ids if owners.get(i, path) != path and Path(owners[i]).exists()), None)
+                    if clash is not None:
+                        error = f"DagDefinitionError: DAG id '{clash}' is already defined in {owners[clash]}"
+                if error is not None:
+                    report.errors += 1
+                    dv.set_import_error(session, path, error)
+                    self.say(f"{path}: {error.splitlines()[0]}")
+                    # the DAGs it defined before stay as they were until the file imports again
+                    dag_ids = known.dag_ids if known else []
+                else:
+                    dv.set_import_error(session, path, None)
+                    versions = []
+                    for entry in found:
+                        dag = SerializedDAG(entry["data"], entry["hash"])
+                        versions.append(
+                            dv.DagVersionInput(
+                                dag_id=dag.dag_id,
+                                dag_hash=entry["hash"],
+                                data=entry["data"],
+                                schedule=dag.schedule,
+                                tags=dag.tags,
+                                max_active_runs=dag.max_active_runs,
+                                paused_at_creation=_paused_at_creation(dag),
+                            )
+                        )
+                    report.new_versions += dv.store_versions(session, path, versions)
+                    if known is not None:
+                        dv.deactivate(session, set(known.dag_ids) - set(dag_ids))
+                entry_row = dv.StoredFile(path, stamps, digest, dag_ids, outcome.get("seconds"))
+                dv.record_file(session, entry_row)
+                stored[path] = entry_row
+                report.imported += 1
+
+    # -- driving
+    def poll(self, timeout: float = 0.0) -> ProcessorReport:
+        """One non-blocking step: look at the folder when due, start children, store what
+        finished (waiting at most ``timeout`` seconds for one)."""
+        report = ProcessorReport()
+        if time.monotonic() - self._last_scan >= self.refresh_interval:
+            self.scan()
+        while self._queue and len(self._children) < self.parallelism:
+            self._start(*self._queue.popleft())
+        finished = self._collect(timeout)
+        if finished:
+            self._store(finished, report)
+        return report
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queue or self._children)
+
+    def run_once(self) -> ProcessorReport:
+        """Bring the store up to date with the folder, waiting for every import to finish."""
+        total = ProcessorReport()
+        self.scan()
+        total.files = len(self._stored())
+        while self.busy:
+            while self._queue and len(self._children) < self.parallelism:
+                self._start(*self._queue.popleft())
+            finished = self._collect(0.5)
+            if finished:
+                self._store(finished, total)
+        return total
+
+    def run_forever(self, should_stop: Callable[[], bool] = lambda: False) -> None:
+        while not should_stop():
+            self.poll(timeout=0.2 if self.busy else 0.0)
+            if not self.busy:
+                time.sleep(min(self.refresh_interval, 0.5))
+        self.stop()
+
+    def stop(self) -> None:
+        for child in self._children:
+            child.process.kill()
+            child.process.join()
+            child.conn.close()
+        self._children.clear()
+        self._queue.clear()
