@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from tradewind.definitions.dag import DAG
@@ -20,7 +21,9 @@ from tradewind.executors.inline import InlineExecutor
 from tradewind.runtime.inputs import InputsSource
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import RunContext, TaskResult, WorkItem
+from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.run_state import RunState
+from tradewind.store.models import DEFAULT_POOL, DEFAULT_POOL_SLOTS
 
 
 def run_context_for(
@@ -59,26 +62,63 @@ def make_run_context(
     return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True)
 
 
-def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: bool = False) -> RunState:
-    """Move ``state`` forward with ``executor`` until every instance is final."""
+def pools_for_test(dag: SerializedDAG) -> dict[str, int]:
+    """Slot pools for a run outside the scheduler: ``default_pool``, and the pools of the store
+    when a task names another one (read only then, and only from a store that exists)."""
+    sizes = {DEFAULT_POOL: DEFAULT_POOL_SLOTS}
+    if all(task.pool == DEFAULT_POOL for task in dag.tasks):
+        return sizes
+    from tradewind.store.engine import database_url, make_engine, session_scope
+    from tradewind.store.queries import get_pools
+
+    url = database_url()
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).expanduser().exists():
+        return sizes
+    try:
+        with session_scope(make_engine(url)) as session:
+            sizes.update({pool.name: pool.slots for pool in get_pools(session)})
+    except Exception:  # no store yet, or not reachable: only the default pool exists
+        pass
+    return sizes
+
+
+def drive(
+    state: RunState,
+    executor: Executor,
+    log: TextIO,
+    *,
+    no_retry_delay: bool = False,
+    pool_sizes: dict[str, int] | None = None,
+) -> RunState:
+    """Move ``state`` forward with ``executor`` until every instance is final, admitting work
+    through the scheduler's own rules (pools, max_active_tasks, max_active_tis_per_dag)."""
 
     def flush_events() -> None:
         for message in state.events:
             log.write(f"[scheduler] {message}\n")
         state.events.clear()
 
+    def running(dag_id: str, task_id: str) -> int:
+        counts = state.counts.get(task_id)
+        return counts[TaskInstanceState.QUEUED] + counts[TaskInstanceState.RUNNING] if counts else 0
+
+    active = ActiveRun(state.dag, state)
+    admission = Admission(pool_sizes if pool_sizes is not None else pools_for_test(state.dag))
     executor.start()
-    in_flight = 0
     try:
         while True:
-            ready = state.schedule()
+            active.waiting.extend(state.schedule())
+            ready = admission.admit(active, running)
             flush_events()
             if ready:
-                executor.submit(state.work_items(ready))
-                in_flight += len(ready)
-            results = executor.next_results(timeout=0.5) if in_flight else []
-            in_flight -= len(results)
+                items = state.work_items(ready)
+                state.mark_queued(ready)
+                active.in_flight += len(ready)
+                executor.submit(items)
+            results = executor.next_results(timeout=0.5) if active.in_flight else []
+            active.in_flight -= len(results)
             for result in results:
+                admission.release(state.dag.task_dict[result.key.task_id])
                 state.apply_result(result, no_retry_delay=no_retry_delay)
             flush_events()
             if ready or results:
@@ -89,7 +129,7 @@ def drive(state: RunState, executor: Executor, log: TextIO, *, no_retry_delay: b
             if retry_at is not None:
                 time.sleep(max(0.0, (retry_at - datetime.now(UTC)).total_seconds()))
                 continue
-            if state.deadlocked():
+            if state.deadlocked() and not active.waiting:
                 log.write("[scheduler] No task can make progress: marking the remaining tasks upstream_failed\n")
                 state.fail_undecided()
                 return state

@@ -13,7 +13,7 @@ import hashlib
 import heapq
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -27,6 +27,7 @@ from tradewind.executors.base import Executor
 from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_from_log
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
+from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
 from tradewind.store.dag_versions import DagState
@@ -37,14 +38,6 @@ SEEN_MARGIN = timedelta(seconds=2)  # DAG rows are re-read this far back (clocks
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class ActiveRun:
-    dag: SerializedDAG  # the version the run was created with, kept to its end
-    state: RunState
-    in_flight: int = 0
-    waiting: deque[InstanceRecord] = field(default_factory=deque)  # scheduled, held by a limit
 
 
 @dataclass
@@ -94,8 +87,7 @@ class Scheduler:
         self.stats = SchedulerStats()
         self._last_poll = 0.0
         self.poll_interval = 0.5  # how often to look for new runs while tasks are running
-        self.pool_sizes: dict[str, int] = {}
-        self.pool_used: Counter[str] = Counter()
+        self.admission = Admission({})
         self._file_hashes: dict[str, tuple[tuple[int, int], str]] = {}
 
     def say(self, message: str) -> None:
@@ -122,7 +114,7 @@ class Scheduler:
         for dag_id in changed:
             if not self.rows[dag_id].is_active:
                 self.dags.pop(dag_id, None)
-        self.pool_sizes = self.gateway.pool_sizes()
+        self.admission.pool_sizes = self.gateway.pool_sizes()
         self._index_due(changed)
 
     def _index_due(self, dag_ids: list[str]) -> None:
@@ -248,47 +240,6 @@ class Scheduler:
             if other == dag_id and task_id in a.state.counts
         )
 
-    def _admit(self, active: ActiveRun) -> list[InstanceRecord]:
-        """Take waiting instances while the run's max_active_tasks, each task's
-        max_active_tis_per_dag (over all runs of the DAG) and the pools have room."""
-        admitted: list[InstanceRecord] = []
-        held: deque[InstanceRecord] = deque()
-        per_task: Counter[str] = Counter()
-        while active.waiting and active.in_flight + len(admitted) < active.dag.max_active_tasks:
-            record = active.waiting.popleft()
-            task = active.dag.task_dict[record.task_id]
-            size = self.pool_sizes.get(task.pool)
-            if size is None:
-                self._fail_now(
-                    active,
-                    record,
-                    f"pool '{task.pool}' does not exist: create it with `tradewind pools set {task.pool} SLOTS`",
-                )
-                continue
-            limit = task.max_active_tis_per_dag
-            if (
-                limit is not None
-                and self._running_across_runs(active.dag.dag_id, task.task_id) + per_task[task.task_id] >= limit
-            ):
-                held.append(record)
-                continue
-            if self.pool_used[task.pool] + task.pool_slots > size:
-                held.append(record)
-                break
-            self.pool_used[task.pool] += task.pool_slots
-            per_task[task.task_id] += 1
-            admitted.append(record)
-        active.waiting.extendleft(reversed(held))
-        return admitted
-
-    def _fail_now(self, active: ActiveRun, record: InstanceRecord, message: str) -> None:
-        context = active.state.context
-        key = TaskInstanceKey(context.dag_id, context.run_id, record.task_id, record.map_index, record.try_number)
-        now = _now()
-        error = ErrorInfo("SchedulingError", message, "")
-        active.state.apply_result(TaskResult(key, S.FAILED, now, now, error=error, retryable=False))
-        self.say(f"{key.display} of {context.run_id} failed: {message}")
-
     def prepare_ready(self) -> list[WorkItem]:
         """Decide what runs next in the runs that changed and mark it queued (in memory); the
         caller persists before sending, so a scheduler that dies finds these instances in the store."""
@@ -301,7 +252,7 @@ class Scheduler:
             if active is None:
                 continue
             active.waiting.extend(active.state.schedule())
-            ready = self._admit(active)
+            ready = self.admission.admit(active, self._running_across_runs)
             if not ready:
                 continue
             file_hash = self._file_hash(active.dag.fileloc)
@@ -335,7 +286,7 @@ class Scheduler:
             active.in_flight -= 1
             task = active.dag.task_dict.get(result.key.task_id)
             if task is not None:
-                self.pool_used[task.pool] -= task.pool_slots
+                self.admission.release(task)
                 self._release_pool(task.pool)
             active.state.apply_result(result)
             self._touched.add(key)

@@ -458,6 +458,16 @@ class RunState:
         for skipped_id in result.skip_task_ids:
             self.skip_task(skipped_id)
 
+    def fail_now(self, record: InstanceRecord, message: str) -> None:
+        """Fail a scheduled instance that can never start (e.g. its pool does not exist)."""
+        key = TaskInstanceKey(
+            self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
+        )
+        now = _now()
+        error = ErrorInfo("SchedulingError", message, "")
+        self.events.append(f"Task '{key.display}' failed: {message}")
+        self.apply_result(TaskResult(key, S.FAILED, now, now, error=error, retryable=False))
+
     def _map_length_error(self, task: SerializedTask, result: TaskResult) -> MapLengthExceededError | None:
         """Airflow fails the producer of a list too long for a mapped task that consumes it."""
         value = result.return_value

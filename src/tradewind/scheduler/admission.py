@@ -1,0 +1,65 @@
+"""Admission: which scheduled instances may start now. One implementation for ``dags test`` and
+the scheduler: a run's ``max_active_tasks``, each task's ``max_active_tis_per_dag`` (over every
+run of the DAG the driver holds) and the slot pools. (``max_active_tis_per_dagrun`` is the run
+state machine's own backlog.)"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tradewind.definitions.serialized import SerializedDAG, SerializedTask
+from tradewind.scheduler.run_state import InstanceRecord, RunState
+
+
+@dataclass
+class ActiveRun:
+    dag: SerializedDAG  # the version the run was created with, kept to its end
+    state: RunState
+    in_flight: int = 0
+    waiting: deque[InstanceRecord] = field(default_factory=deque)  # scheduled, held by a limit
+
+
+def missing_pool_message(pool: str) -> str:
+    return f"pool '{pool}' does not exist: create it with `tradewind pools set {pool} SLOTS`"
+
+
+class Admission:
+    """Slot pools in use, and the rule that lets waiting instances start."""
+
+    def __init__(self, pool_sizes: dict[str, int]) -> None:
+        self.pool_sizes = pool_sizes
+        self.pool_used: Counter[str] = Counter()
+
+    def admit(self, active: ActiveRun, running_across_runs: Callable[[str, str], int]) -> list[InstanceRecord]:
+        """Take waiting instances of ``active`` while the limits have room. An instance whose
+        pool does not exist fails at once (it could never start)."""
+        admitted: list[InstanceRecord] = []
+        held: deque[InstanceRecord] = deque()
+        per_task: Counter[str] = Counter()
+        while active.waiting and active.in_flight + len(admitted) < active.dag.max_active_tasks:
+            record = active.waiting.popleft()
+            task = active.dag.task_dict[record.task_id]
+            size = self.pool_sizes.get(task.pool)
+            if size is None:
+                active.state.fail_now(record, missing_pool_message(task.pool))
+                continue
+            limit = task.max_active_tis_per_dag
+            if (
+                limit is not None
+                and running_across_runs(active.dag.dag_id, task.task_id) + per_task[task.task_id] >= limit
+            ):
+                held.append(record)
+                continue
+            if self.pool_used[task.pool] + task.pool_slots > size:
+                held.append(record)
+                break
+            self.pool_used[task.pool] += task.pool_slots
+            per_task[task.task_id] += 1
+            admitted.append(record)
+        active.waiting.extendleft(reversed(held))
+        return admitted
+
+    def release(self, task: SerializedTask) -> None:
+        self.pool_used[task.pool] -= task.pool_slots
