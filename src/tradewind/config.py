@@ -12,15 +12,31 @@ from tradewind.errors import ConfigError
 DEFAULTS: dict[str, dict[str, Any]] = {
     "core": {
         "dags_folder": None,  # default: $TRADEWIND_HOME/dags
-        "max_map_length": 1024,
+        "max_map_length": 100_000,  # Airflow caps at 1,024; past this the producer fails
         "parallelism": None,  # default: the CPU count
         "default_timezone": "utc",
-        "dag_file_processor_timeout": 50,
+        "dagbag_import_timeout": 30,  # seconds one DAG file's import may take
+        "dag_file_processor_timeout": 50,  # seconds before the process importing a file is killed
         "dags_are_paused_at_creation": False,
     },
-    "logging": {"base_log_folder": None},  # default: $TRADEWIND_HOME/logs
+    "dag_processor": {
+        "parsing_processes": None,  # files imported at once; default: the CPU count
+        "refresh_interval": 2.0,  # seconds between looks at the DAGs folder for changes
+        "memory_limit_mb": 0,  # address-space limit of the process importing a file; 0: none
+    },
+    "logging": {
+        "base_log_folder": None,  # default: $TRADEWIND_HOME/logs
+        # modes of the task logs and their folders (less the umask): e.g. 0640/0750 for readers in the group
+        "file_mode": "0600",
+        "folder_mode": "0700",
+    },
     "database": {"url": None},  # default: SQLite file $TRADEWIND_HOME/tradewind.db
 }
+
+
+# files that hold state or secrets (the SQLite store, tradewind.toml, logs) are the owner's alone
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
 
 
 def home() -> Path:
@@ -72,9 +88,54 @@ class Config:
         except (TypeError, ValueError):
             raise ConfigError(f"[{section}] {key} must be a whole number, got {value!r}") from None
 
+    def getmode(self, section: str, key: str, *, least: int) -> int:
+        """A permission mode, written in octal ("0640", or 0o640 in TOML), that grants at least ``least``."""
+        value = self.get(section, key)
+        try:
+            mode = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip(), 8)
+        except ValueError:
+            mode = -1
+        if not 0 <= mode <= 0o777 or mode & least != least:
+            raise ConfigError(
+                f"[{section}] {key} must be an octal permission mode that includes {least:04o} (tradewind "
+                f"reads and writes what it creates), e.g. {least:04o}; got {value!r}"
+            )
+        return mode
+
+    def log_modes(self) -> tuple[int, int]:
+        """The modes of task log files and of their folders: ``[logging] file_mode``, ``folder_mode``."""
+        return (
+            self.getmode("logging", "file_mode", least=PRIVATE_FILE_MODE),
+            self.getmode("logging", "folder_mode", least=PRIVATE_FOLDER_MODE),
+        )
+
     def dags_folder(self) -> Path:
         folder = self.get("core", "dags_folder")
         return Path(folder).expanduser() if folder else home() / "dags"
 
 
 conf = Config()
+
+
+def make_folders(path: Path | str, mode: int = PRIVATE_FOLDER_MODE) -> None:
+    """Create the folder ``path`` and any missing parents with ``mode`` (less the umask; unlike
+    ``os.makedirs``, for the parents too). Folders that exist are left as they are."""
+    missing: list[str] = []
+    folder = os.path.abspath(path)
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, mode)
+        except FileExistsError:
+            if not os.path.isdir(folder):
+                raise
+
+
+def create_private_file(path: Path | str, mode: int = PRIVATE_FILE_MODE) -> None:
+    """Create ``path`` empty with ``mode`` (less the umask) unless it exists; an existing file keeps its mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, mode))
