@@ -21,6 +21,7 @@ import tradewind.definitions as d
 from tradewind import errors
 from tradewind.definitions.current_context import get_current_context
 from tradewind.definitions.mapping import MappedOperator
+from tradewind.definitions.parsing_context import get_parsing_context
 from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.definitions.xcom_arg import XComArg
 
@@ -58,6 +59,7 @@ _SDK = {
     "chain": d.chain,
     "cross_downstream": d.cross_downstream,
     "get_current_context": get_current_context,
+    "get_parsing_context": get_parsing_context,
     "TriggerRule": d.TriggerRule,
 }
 
@@ -102,6 +104,7 @@ MODULES: dict[str, dict[str, Any]] = {
     "airflow.utils.trigger_rule": {"TriggerRule": d.TriggerRule},
     "airflow.utils.helpers": {"chain": d.chain, "cross_downstream": d.cross_downstream},
     "airflow.utils.dates": {"days_ago": days_ago},
+    "airflow.utils.dag_parsing_context": {"get_parsing_context": get_parsing_context},
     "airflow.utils.state": {
         "TaskInstanceState": TaskInstanceState,
         "DagRunState": DagRunState,
