@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 _dag_stack: list[DAG] = []
 _group_stack: list[TaskGroup] = []
-autoregistered: list[DAG] = []
+# In the order first entered, keyed by identity: a file that makes 10,000 DAGs stays linear.
+autoregistered: dict[int, DAG] = {}
 
 
 def push_dag(dag: DAG) -> None:
@@ -25,9 +26,13 @@ def push_dag(dag: DAG) -> None:
 
 def pop_dag() -> DAG:
     dag = _dag_stack.pop()
-    if dag not in autoregistered:
-        autoregistered.append(dag)
+    autoregistered.setdefault(id(dag), dag)
     return dag
+
+
+def unregister(dag: DAG) -> None:
+    """Forget ``dag`` (``DAG(auto_register=False)``): the loader finds it only through a global."""
+    autoregistered.pop(id(dag), None)
 
 
 def current_dag() -> DAG | None:
@@ -52,6 +57,6 @@ def current_group(dag: DAG | None) -> TaskGroup | None:
 
 def take_autoregistered() -> list[DAG]:
     """Return and forget the DAGs registered since the last call (the loader calls this per file)."""
-    dags = list(autoregistered)
+    dags = list(autoregistered.values())
     autoregistered.clear()
     return dags

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions.abstractoperator import (
     BASE_DEFAULTS,
+    NODE_ATTRIBUTES,
     AbstractOperator,
     resolve_base_arguments,
 )
@@ -29,11 +31,7 @@ class BaseOperator(AbstractOperator):
     ...     def __init__(self, *, name: str, **kwargs):
     ...         super().__init__(**kwargs)
     ...         self.name = name
-    ...     def iter_input_xcom_args(self) -> Iterator[XComArg]:
-        for name in self.template_fields:
-            yield from iter_xcom_args(getattr(self, name, None))
-
-    def execute(self, context):
+    ...     def execute(self, context):
     ...         print(f"hello {self.name}")
     """
 
@@ -63,8 +61,7 @@ class BaseOperator(AbstractOperator):
             self.task_id, self.dag, self.task_group = node.task_id, node.dag, node.task_group
             self.upstream_task_ids = node.upstream_task_ids
             self.downstream_task_ids = node.downstream_task_ids
-            for name, value in resolve_base_arguments(kwargs, node.dag, node.task_group, node.task_id).items():
-                setattr(self, name, value)
+            self._set_arguments(resolve_base_arguments(kwargs, node.dag, node.task_group, node.task_id))
             return
         dag, group, full_id = self._place(task_id, dag, task_group)
         self._init_node(full_id, dag, group, resolve_base_arguments(kwargs, dag, group, full_id))
@@ -79,6 +76,25 @@ class BaseOperator(AbstractOperator):
         ):
             for arg in iter_xcom_args(value):
                 self.set_upstream(arg)
+
+    def _set_arguments(self, arguments: dict[str, Any]) -> None:
+        """Straight into the instance dict, except the names an assignment must go through: a
+        template field (see ``__setattr__``), a property, or any name at all when a subclass has
+        its own ``__setattr__``."""
+        cls = type(self)
+        intercepted = _intercepted.get(cls)
+        if intercepted is None:
+            intercepted = _intercepted[cls] = _intercepted_arguments(cls)
+        if intercepted is _ALL or self.template_fields is not cls.template_fields:
+            super()._set_arguments(arguments)
+            return
+        if not intercepted:
+            self.__dict__.update(arguments)
+            return
+        self.__dict__.update((k, v) for k, v in arguments.items() if k not in intercepted)
+        for name, value in arguments.items():
+            if name in intercepted:
+                setattr(self, name, value)
 
     def iter_input_xcom_args(self) -> Iterator[XComArg]:
         for name in self.template_fields:
@@ -111,3 +127,17 @@ class BaseOperator(AbstractOperator):
                     names.add(param.name)
         names.discard("_unmapped_from")
         return frozenset(names)
+
+
+_ALL: frozenset[str] = frozenset(NODE_ATTRIBUTES).union(BASE_DEFAULTS)
+# Per operator class (weakly: DAG files define classes anew on every parse), the attributes set by
+# _init_node whose assignment the class intercepts; _ALL when its own __setattr__ may intercept any.
+_intercepted: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _intercepted_arguments(cls: type[BaseOperator]) -> frozenset[str]:
+    if cls.__setattr__ is not BaseOperator.__setattr__:
+        return _ALL
+    names = {name for name in _ALL if hasattr(type(inspect.getattr_static(cls, name, None)), "__set__")}
+    names.update(name for name in cls.template_fields if name in _ALL)
+    return frozenset(names)

@@ -132,8 +132,8 @@ class DAG:
 
     def __exit__(self, *exc: object) -> None:
         _context.pop_dag()
-        if not self.auto_register and self in _context.autoregistered:
-            _context.autoregistered.remove(self)
+        if not self.auto_register:
+            _context.unregister(self)
 
     # -- reading
     @property

@@ -7,6 +7,7 @@ the last complete interval before it. croniter is imported only when a cron sche
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -117,9 +118,7 @@ class CronDataIntervalTimetable(_PeriodicTimetable):
         self._validate()
 
     def _validate(self) -> None:
-        from croniter import croniter
-
-        if not croniter.is_valid(self.expression):
+        if not _is_valid_cron(self.expression):
             raise DagDefinitionError(
                 f"Invalid schedule {self.summary!r}: not a cron expression, preset "
                 f"({', '.join(CRON_PRESETS)}, @once), timedelta or None"
@@ -165,6 +164,14 @@ class CronDataIntervalTimetable(_PeriodicTimetable):
 
     def _end_of(self, start: datetime) -> datetime:
         return self.next_after(start)
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_valid_cron(expression: str) -> bool:
+    """croniter's check, once per distinct expression (a DAG factory repeats the same one)."""
+    from croniter import croniter
+
+    return bool(croniter.is_valid(expression))
 
 
 class DeltaDataIntervalTimetable(_PeriodicTimetable):
