@@ -26,6 +26,7 @@ from tradewind.scheduler.run_state import InstanceRecord, RunState
 
 LOGICAL_DATE = datetime(2025, 1, 1)
 RUN_ID = "manual__2025-01-01T00:00:00+00:00"
+RUN_FOLDER = "run_id=manual__2025-01-01%5400%3A00%3A00+00%3A00"  # RUN_ID percent-encoded (T, ':' included)
 
 
 def write_dag(folder: Path, source: str, name: str = "dag_file.py") -> Path:
@@ -169,7 +170,7 @@ def test_each_task_try_logs_to_its_own_file_at_the_documented_path(tmp_path: Pat
     )
     logs = tmp_path / "logs"
     run(load_dags(path).get_dag("logs"), LocalExecutor(parallelism=2, log_folder=logs))
-    run_folder = logs / "dag_id=logs" / f"run_id={RUN_ID}"
+    run_folder = logs / "dag_id=logs" / RUN_FOLDER
     talk = (run_folder / "task_id=talk" / "map_index=-1" / "attempt=1.log").read_text()
     assert "hello from talk" in talk and "WARNING - a warning from talk" in talk
     assert "element b" in (run_folder / "task_id=each" / "map_index=1" / "attempt=1.log").read_text()
@@ -205,7 +206,7 @@ def test_a_worker_killed_mid_task_fails_that_try_and_the_retry_succeeds(tmp_path
     sleeper = outcome[("sleeper", -1)]
     assert (sleeper.state, sleeper.try_number, sleeper.return_value) == (S.SUCCESS, 2, "second try")
     assert "failed on try 1 of 2" in log.getvalue()
-    first_try = logs / "dag_id=victim" / f"run_id={RUN_ID}" / "task_id=sleeper" / "map_index=-1" / "attempt=1.log"
+    first_try = logs / "dag_id=victim" / RUN_FOLDER / "task_id=sleeper" / "map_index=-1" / "attempt=1.log"
     assert "died (exit code -9, SIGKILL) while running task sleeper" in first_try.read_text()
 
 

@@ -12,21 +12,26 @@ worker that dies fails the task it was running (retryable), gives the items it h
 back to the queue, and is replaced. Use an executor from one thread.
 
 Workers are started with "forkserver" (or "spawn" where that is missing), never "fork": the
-scheduler holds database connections and threads that a forked child must not inherit.
+scheduler holds database connections and threads that a forked child must not inherit. Nothing
+in the current folder or a DAGs folder can shadow a library in them: the fork server starts
+without '' on its path (``PYTHONSAFEPATH``), and workers start with ``worker_sys_path()``.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import math
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import connection as mp_connection
@@ -36,9 +41,16 @@ from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
-from tradewind.config import conf, home
+from tradewind.config import conf, home, make_folders
 from tradewind.errors import ConfigError
-from tradewind.executors.local_worker import GIVE_BACK, failed_result, log_file_path, worker_main
+from tradewind.executors.local_worker import (
+    GIVE_BACK,
+    WorkerSetup,
+    failed_result,
+    log_file_path,
+    open_log,
+    worker_main,
+)
 from tradewind.runtime.logs import TaskLogWriter
 from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
 
@@ -88,6 +100,66 @@ def _imported_by_main() -> list[str]:
     return sorted(name for name in names if name in sys.modules)  # known to import cleanly
 
 
+@functools.cache
+def _interpreter_path() -> tuple[str, ...] | None:
+    """The sys.path of a fresh interpreter like this one, started with ``-P``: PYTHONPATH, the
+    standard library, site-packages (and what their .pth files add), in that order; None if
+    it cannot be asked."""
+    flags = ["-I"] if sys.flags.isolated else ["-E"] * sys.flags.ignore_environment + ["-s"] * sys.flags.no_user_site
+    flags += ["-S"] * sys.flags.no_site
+    try:
+        done = subprocess.run(
+            [sys.executable, *flags, "-P", "-c", "import sys; print(repr(sys.path))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        found = ast.literal_eval(done.stdout.strip())
+    except (OSError, subprocess.SubprocessError, ValueError, SyntaxError):
+        return None
+    return tuple(entry for entry in found if isinstance(entry, str)) if isinstance(found, list) else None
+
+
+def worker_sys_path() -> list[str]:
+    """The sys.path a worker starts with: the interpreter's own (PYTHONPATH, the standard library,
+    site-packages) first, then the other folders on this process's path (the main script's
+    folder, DAGs folders...), never '' or the current folder (unless the main script is there):
+    a module in the current folder or a DAGs folder cannot shadow a library."""
+    cwd = os.path.realpath(os.getcwd())
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    main_dir = os.path.realpath(os.path.dirname(os.path.abspath(main_file))) if main_file else None
+    base = _interpreter_path() or ()
+    chosen = list(base)
+    for entry in sys.path:
+        if not isinstance(entry, str) or not entry or entry in chosen:
+            continue
+        real = os.path.realpath(entry)
+        if real == cwd and real != main_dir:
+            continue
+        chosen.append(entry)
+    return chosen
+
+
+@contextmanager
+def _starting_cleanly(path: list[str]) -> Iterator[None]:
+    """While a worker starts: a fork server or resource tracker started now gets no '' on its
+    path (``PYTHONSAFEPATH``), and the path the child is prepared with (from which it runs the
+    main script again, and which Python 3.12+ fork servers preload with) is ``path``."""
+    saved_env = os.environ.get("PYTHONSAFEPATH")
+    saved_path = sys.path[:]
+    os.environ["PYTHONSAFEPATH"] = "1"
+    sys.path[:] = path
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        if saved_env is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved_env
+
+
 def _describe(item: WorkItem) -> str:
     key = item.key
     return f"{key.display} (DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number})"
@@ -125,6 +197,7 @@ class LocalExecutor:
             raise ConfigError(f"parallelism must be at least 1, got {parallelism}")
         self.parallelism = parallelism
         self.log_folder = Path(log_folder or default_log_folder()).absolute()
+        self.log_file_mode, self.log_folder_mode = conf.log_modes()
         self._ctx = _mp_context()
         self._workers: list[_Worker] = []
         self._pending: deque[WorkItem] = deque()
@@ -139,7 +212,7 @@ class LocalExecutor:
         if self._started:
             return
         self._started = True
-        self.log_folder.mkdir(parents=True, exist_ok=True)
+        make_folders(self.log_folder, self.log_folder_mode)
         for _ in range(self.parallelism):
             self._workers.append(self._start_worker())
 
@@ -201,13 +274,16 @@ class LocalExecutor:
         task_reader, task_writer = self._ctx.Pipe(duplex=False)
         result_reader, result_writer = self._ctx.Pipe(duplex=False)
         progress = self._ctx.RawArray("q", [-1, -1])  # type: ignore[attr-defined]
+        path = worker_sys_path()
+        setup = WorkerSetup(str(self.log_folder), dict(os.environ), path, self.log_file_mode, self.log_folder_mode)
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=worker_main,
-            args=(task_reader, result_writer, progress, str(self.log_folder), dict(os.environ)),
+            args=(task_reader, result_writer, progress, setup),
             name="tradewind-worker",
             daemon=True,
         )
-        process.start()
+        with _starting_cleanly(path):
+            process.start()
         task_reader.close()
         result_writer.close()
         return _Worker(process, task_writer, result_reader, progress)
@@ -362,10 +438,8 @@ class LocalExecutor:
         self._workers[self._workers.index(worker)] = self._start_worker()
 
     def _note_in_task_log(self, item: WorkItem, message: str) -> None:
-        path = log_file_path(self.log_folder, item.key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as log:
+            with open_log(str(self.log_folder), item.key, self.log_file_mode, self.log_folder_mode) as log:
                 TaskLogWriter(log, item.key.display).emit("ERROR", message)
         except OSError:
             pass

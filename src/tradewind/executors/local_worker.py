@@ -14,6 +14,10 @@ Protocol with the parent (``executors.local``), over two one-way pipes and two s
   task runs); ``("returned", [seq, ...])`` answers GIVE_BACK.
 * ``progress[0]`` is the seq of the last item started, ``progress[1]`` of the last one finished,
   so that after a crash the parent knows which item was running and which were only queued.
+
+A worker starts with the ``sys.path`` the parent chose (``WorkerSetup.sys_path``: the standard
+library and site-packages first, never '' or the current folder) and adds the folders of DAG
+files at its end, so a ``json.py`` or ``jinja2.py`` there cannot shadow a library.
 """
 
 from __future__ import annotations
@@ -25,20 +29,21 @@ import threading
 import time
 import traceback
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any, TextIO
 
-from tradewind.config import conf
+from tradewind.config import PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, conf, make_folders
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader.dagbag import import_dag_file
 from tradewind.runtime.durable import result_line
-from tradewind.runtime.logs import TaskLogWriter
+from tradewind.runtime.logs import TaskLogWriter, log_relative_path
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
 
@@ -48,13 +53,9 @@ RESULT_DELAY = 0.002  # seconds a result may wait for others to go with it
 
 
 def log_file_name(log_folder: str, key: TaskInstanceKey) -> str:
-    """``{folder}/dag_id=../run_id=../task_id=../map_index=../attempt=N.log``: the ids are kept as
-    they are (a run id's ':' and '+' included), except that '/' cannot be part of a folder name."""
-    dag_id, run_id, task_id = (v.replace("/", "%2F") for v in (key.dag_id, key.run_id, key.task_id))
-    return (
-        f"{log_folder}/dag_id={dag_id}/run_id={run_id}/task_id={task_id}"
-        f"/map_index={key.map_index}/attempt={key.try_number}.log"
-    )
+    """``{folder}/dag_id=../run_id=../task_id=../map_index=../attempt=N.log``, the ids encoded so
+    that no two tries share a file on any filesystem (``runtime.logs.path_component``)."""
+    return f"{log_folder}/{log_relative_path(key)}"
 
 
 def log_file_path(log_folder: Path, key: TaskInstanceKey) -> Path:
@@ -131,34 +132,54 @@ class DagCache:
 
 def _put_on_sys_path(path: Path) -> None:
     """Helper modules next to a DAG file, or at the top of the DAGs folder, stay importable (as in
-    ``load_dags``)."""
+    ``load_dags``), but after the standard library and site-packages: they cannot shadow them."""
     roots = [path.parent.resolve()]
     folder = conf.dags_folder().expanduser().resolve()
     if folder.is_dir() and folder in path.resolve().parents:
         roots.append(folder)
     for root in roots:
         if str(root) not in sys.path:
-            sys.path.insert(0, str(root))
+            sys.path.append(str(root))
 
 
-def open_log(log_folder: str, key: TaskInstanceKey) -> TextIO:
-    """Open the task's log for appending, creating its folder (plain os calls: this runs per task)."""
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker process starts with (sent once, when it starts)."""
+
+    log_folder: str
+    env: dict[str, str]  # a forkserver child starts with the server's environment, not the parent's
+    sys_path: list[str]
+    log_file_mode: int = PRIVATE_FILE_MODE
+    log_folder_mode: int = PRIVATE_FOLDER_MODE
+
+
+def open_log(
+    log_folder: str, key: TaskInstanceKey, file_mode: int = PRIVATE_FILE_MODE, folder_mode: int = PRIVATE_FOLDER_MODE
+) -> TextIO:
+    """Open the task's log for appending, creating it and its folders with these modes (less
+    the umask); plain os calls: this runs per task."""
     path = log_file_name(log_folder, key)
     folder = os.path.dirname(path)
     try:
-        os.mkdir(folder)
+        os.mkdir(folder, folder_mode)
     except FileExistsError:
         pass
     except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
-    return open(path, "a", encoding="utf-8", buffering=1)  # line by line: live, and kept if the worker dies
+        make_folders(folder, folder_mode)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, file_mode)
+    try:
+        return open(fd, "a", encoding="utf-8", buffering=1)  # line by line: live, and kept if the worker dies
+    except BaseException:
+        os.close(fd)
+        raise
 
 
-def run_one(item: WorkItem, dags: DagCache, log_folder: str) -> TaskResult:
+def run_one(item: WorkItem, dags: DagCache, setup: WorkerSetup) -> TaskResult:
     """Run one WorkItem into its log file; every outcome, including a missing DAG, is a TaskResult."""
     started = datetime.now(UTC)
+    log_folder = setup.log_folder
     try:
-        log = open_log(log_folder, item.key)
+        log = open_log(log_folder, item.key, setup.log_file_mode, setup.log_folder_mode)
     except OSError as exc:
         where = log_file_name(log_folder, item.key)
         return failed_result(item.key, ErrorInfo(type(exc).__name__, f"cannot open the task log {where}: {exc}", ""))
@@ -297,11 +318,11 @@ class Inbox:
         return not self._items
 
 
-def worker_main(tasks: Connection, results: Connection, progress: Any, log_folder: str, env: dict[str, str]) -> None:
+def worker_main(tasks: Connection, results: Connection, progress: Any, setup: WorkerSetup) -> None:
     """Entry point of a worker process."""
-    # a forkserver child starts with the server's environment, not the parent's current one
     os.environ.clear()
-    os.environ.update(env)
+    os.environ.update(setup.env)
+    sys.path[:] = setup.sys_path
     # its own process group: Ctrl-C in the terminal stops the scheduler gracefully while running
     # tasks finish, and stop(wait=False) can end a task's child processes too
     if hasattr(os, "setpgrp"):
@@ -312,7 +333,7 @@ def worker_main(tasks: Connection, results: Connection, progress: Any, log_folde
     while not outbox.broken and (entry := inbox.next()) is not None:
         seq, item = entry
         progress[0] = seq
-        result = run_one(item, dags, log_folder)
+        result = run_one(item, dags, setup)
         progress[1] = seq
         outbox.add(seq, result, now=inbox.empty())
     outbox.flush()

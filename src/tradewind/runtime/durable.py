@@ -2,6 +2,9 @@
 
 The scheduler records results in the store; if it dies between a task's end and that write,
 the restarted scheduler reads the outcome from the log instead of running the task again.
+The line names the try it belongs to (dag_id, run_id, task_id, map_index, try_number), and an
+outcome is only ever read back for exactly that try: a log that holds another try's outcome
+(however it came to be at that path) counts as holding none.
 """
 
 from __future__ import annotations
@@ -19,8 +22,19 @@ from tradewind.runtime.work import ErrorInfo, TaskResult
 MARKER = "::tradewind-result:: "
 
 
+def _identity(key: TaskInstanceKey) -> dict[str, Any]:
+    return {
+        "dag_id": key.dag_id,
+        "run_id": key.run_id,
+        "task_id": key.task_id,
+        "map_index": key.map_index,
+        "try_number": key.try_number,
+    }
+
+
 def result_line(result: TaskResult) -> str:
     record: dict[str, Any] = {
+        "key": _identity(result.key),
         "state": str(result.state),
         "started_at": result.started_at.isoformat(),
         "ended_at": result.ended_at.isoformat(),
@@ -44,7 +58,8 @@ def _last_line(path: Path, tail: int = 1 << 20) -> str:
 
 
 def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
-    """The outcome recorded at the end of a try's log, or None if the try did not finish."""
+    """The outcome recorded at the end of a try's log, or None if the try did not finish or the
+    outcome there is not this try's (``key``)."""
     try:
         line = _last_line(path)
     except OSError:
@@ -53,6 +68,8 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
         return None
     try:
         record = json.loads(line[len(MARKER) :])
+        if record.get("key") != _identity(key):
+            return None
         error = record["error"]
         return TaskResult(
             key=key,
@@ -66,5 +83,5 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             label=record["label"],
             skip_task_ids=tuple(record["skip_task_ids"]),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -4,6 +4,10 @@ By default the store is a SQLite file, ``$TRADEWIND_HOME/tradewind.db``, in WAL 
 never wait for the writer) with a 30 s busy timeout. ``TRADEWIND__DATABASE__URL`` (or
 ``[database] url`` in tradewind.toml) selects another one, e.g. a PostgreSQL server reached
 through psycopg 3 (``pip install 'tradewind[postgres]'``).
+
+A SQLite file tradewind creates is the owner's alone (0600, in folders made 0700): run conf,
+variables and connections live in it. SQLite gives its ``-wal`` and ``-shm`` files the mode of
+the database file. A file that exists keeps its mode.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tradewind.config import conf, home
+from tradewind.config import conf, create_private_file, home, make_folders
 from tradewind.errors import ConfigError
 from tradewind.store.models import Base
 from tradewind.store.types import dumps_json
@@ -75,19 +79,29 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _create_private_before_connect(path: Path) -> Any:
+    def do_connect(_dialect: Any, _record: Any, _cargs: Any, _cparams: Any) -> None:
+        create_private_file(path)  # else SQLite creates it 0644 (and its -wal and -shm with it)
+
+    return do_connect
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An Engine for ``url`` (default: the configured store, else ``$TRADEWIND_HOME/tradewind.db``)."""
     target = _normalise(database_url(url))
     if target.get_backend_name() == "sqlite":
+        path = None
         if target.database and target.database != ":memory:" and not target.database.startswith("file:"):
             path = Path(target.database).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(path.parent)
             target = target.set(database=str(path))
         engine = create_engine(
             target,
             json_serializer=dumps_json,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
         )
+        if path is not None:
+            event.listen(engine, "do_connect", _create_private_before_connect(path))
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
     try:
