@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 import traceback
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from tradewind import serde
 from tradewind.definitions.current_context import reset_current_context, set_current_context
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.states import TaskInstanceState
@@ -31,28 +30,40 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _storable(value: Any) -> Any:
-    """Plain JSON-ready form of a return value, or XComValueError naming the offending type."""
-    if isinstance(value, ResultSequence):
-        return [_storable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_storable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise XComValueError(f"a value of type {type(value).__name__} cannot be stored as an XCom (use JSON types)")
-
-
-def check_storable(task_id: str, value: Any) -> None:
+def stored(what: str, value: Any) -> Any:
+    """``value`` as downstream tasks and the scheduler will see it (see :mod:`tradewind.serde`);
+    a value that cannot be stored fails the task with a message naming ``what``, the type and where."""
     try:
-        json.dumps(_storable(value))
-    except (XComValueError, ValueError, TypeError) as exc:
-        raise XComValueError(f"Task '{task_id}' returned {exc}") from None
+        return serde.stored_form(value)
+    except XComValueError as exc:
+        raise XComValueError(f"{what}: {exc}") from None
+
+
+class WorkerInputs(InputsSource):
+    """The upstream values as the running task sees them: dataclasses are rebuilt into their
+    classes (the scheduler holds them as :class:`~tradewind.serde.StoredDataclass`). Only the
+    values the task reads are visited, so a mapped instance does not pay for the whole list."""
+
+    def __init__(self, inputs: dict[tuple[str, str], Any], task_id: str = "", map_index: int = -1) -> None:
+        super().__init__(inputs, task_id, map_index)
+        self._rebuilt: dict[tuple[str, str], Any] = {}
+
+    def value(self, task_id: str, key: str) -> Any:
+        try:
+            return self._rebuilt[(task_id, key)]
+        except KeyError:
+            pass
+        raw = super().value(task_id, key)
+        if isinstance(raw, ResultSequence):
+            items = [serde.rebuild(v) for v in raw]
+            value: Any = raw if all(a is b for a, b in zip(items, raw)) else ResultSequence(items)
+        else:
+            value = serde.rebuild(raw)
+        self._rebuilt[(task_id, key)] = value
+        return value
+
+    def item(self, task_id: str, key: str, index: int) -> Any:
+        return serde.rebuild(super().item(task_id, key, index))
 
 
 def prepare_operator(task: AbstractOperator, item: WorkItem, source: InputsSource) -> BaseOperator:
@@ -68,13 +79,15 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     """Run one try of one task instance; every outcome, user errors included, becomes a TaskResult."""
     key = item.key
     started = _now()
-    source = InputsSource(item.inputs, key.task_id, key.map_index)
+    source = WorkerInputs(item.inputs, key.task_id, key.map_index)
     ti = RuntimeTaskInstance(item, task, source)
     label: str | None = None
     state = TaskInstanceState.SUCCESS
     error: ErrorInfo | None = None
     retryable = True
     result: Any = None
+    returned: Any = None
+    pushed: dict[str, Any] = {}
     with capture_task_output(log, key.display) as writer:
         writer.emit("INFO", f"Running {key.display} of DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number}")
         token = None
@@ -91,15 +104,16 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             ):
                 returned = operator.execute(context)
             if operator.do_xcom_push and returned is not None:
-                check_storable(key.task_id, returned)
-                result = returned
-                if operator.multiple_outputs:
-                    if not isinstance(returned, dict):
-                        raise TypeError(
-                            f"Task '{key.task_id}' has multiple_outputs=True, so it must return a dict, "
-                            f"not {type(returned).__name__}"
-                        )
-                    ti.pushed.update({str(k): v for k, v in returned.items()})
+                if operator.multiple_outputs and not isinstance(returned, dict):
+                    raise TypeError(
+                        f"Task '{key.task_id}' has multiple_outputs=True, so it must return a dict, "
+                        f"not {type(returned).__name__}"
+                    )
+                result = stored(f"The return value of task '{key.display}'", returned)
+            # decided here, before the task counts as a success, for dags test and the scheduler alike
+            pushed = {k: stored(f"XCom '{k}' pushed by task '{key.display}'", v) for k, v in ti.pushed.items()}
+            if operator.multiple_outputs and result is not None:
+                pushed.update({str(k): v for k, v in result.items()})
             if operator.map_index_template and key.map_index >= 0:
                 label = str(render_string(operator.map_index_template, context, operator.dag))
         except TaskSkipped as exc:
@@ -109,7 +123,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             raise
         except BaseException as exc:
             state = TaskInstanceState.FAILED
-            retryable = not isinstance(exc, (TaskFailedNoRetry, XComValueError))
+            retryable = not isinstance(exc, TaskFailedNoRetry)
             error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
             writer.emit("ERROR", f"Task failed with {type(exc).__name__}: {exc}")
             writer.emit("ERROR", error.traceback.rstrip())
@@ -117,9 +131,11 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             if token is not None:
                 reset_current_context(token)
         if state is TaskInstanceState.SUCCESS:
-            shown = "" if result is None else f" Returned value was: {_short(result)}"
+            shown = "" if result is None else f" Returned value was: {_short(returned)}"
             writer.emit("INFO", f"Marking task as SUCCESS.{shown}")
-    xcoms = dict(ti.pushed)
+    if state is not TaskInstanceState.SUCCESS:
+        result, pushed = None, {}  # only a success hands values on
+    xcoms = pushed
     if result is not None:
         xcoms[RETURN_KEY] = result
     return TaskResult(

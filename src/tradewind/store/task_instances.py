@@ -6,14 +6,15 @@ Re-exported by :mod:`tradewind.store.queries`, which is where callers import the
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from tradewind import serde
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.errors import TradewindError, XComValueError
 from tradewind.store.models import UNMAPPED, TaskInstance, XCom
@@ -167,50 +168,31 @@ def reset_task_instances(session: Session, dag_id: str, run_id: str, keys: Itera
 # --- XComs --------------------------------------------------------------------------------------
 
 
-def _unstorable(row: Mapping[str, Any]) -> XComValueError | None:
-    """The error to raise when the row's value is not JSON-serialisable, else None."""
-    found: list[str] = []
-
-    def refuse(obj: Any) -> Any:
-        found.append(type(obj).__name__)
-        raise TypeError(type(obj).__name__)
-
-    value = row.get("value")
+def _encoded(row: Mapping[str, Any]) -> Any:
+    """The stored (tagged JSON) form of the row's value, or XComValueError naming the task, type and place."""
     try:
-        json.dumps(value, default=refuse, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        outer = type(value).__name__
-        if found:
-            detail = "" if found[0] == outer else f" containing a {found[0]}"
-        elif isinstance(exc, ValueError) and "float" in str(exc).lower():
-            detail = " that is NaN or infinite" if isinstance(value, float) else " containing a NaN or infinite float"
-        else:
-            detail = f" ({exc})"
+        return serde.encode(row.get("value"))
+    except XComValueError as exc:
         index = row.get("map_index", UNMAPPED)
         task = row["task_id"] if index is None or index < 0 else f"{row['task_id']}[{index}]"
-        return XComValueError(
-            f"Task '{task}' of DAG '{row['dag_id']}' (run '{row['run_id']}') produced a value of Python type "
-            f"{outer}{detail} for XCom '{row.get('key', RETURN_VALUE)}', which cannot be stored: XCom values "
-            "must be JSON-serialisable (dict with str keys, list, tuple, str, int, float, bool or None; "
-            "no NaN or infinity). Convert it first, e.g. list(...) for a set, .isoformat() for a datetime."
-        )
-    return None
+        raise XComValueError(
+            f"XCom '{row.get('key', RETURN_VALUE)}' of task '{task}' of DAG '{row['dag_id']}' "
+            f"(run '{row['run_id']}'): {exc}"
+        ) from None
 
 
 def set_xcoms(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     """Store XCom values (dicts of dag_id, run_id, task_id, map_index, key, value), replacing old ones.
 
-    ``key`` defaults to ``return_value`` and ``map_index`` to -1. A value that is not
-    JSON-serialisable raises :class:`~tradewind.errors.XComValueError` naming the task and the type,
-    before anything is written. Returns the number of values written.
+    ``key`` defaults to ``return_value`` and ``map_index`` to -1. Values are stored in the form
+    :func:`tradewind.serde.encode` gives (datetimes, tuples, sets ... tagged); one it cannot
+    store raises :class:`~tradewind.errors.XComValueError` naming the task, the type and where it
+    sits, before anything is written. Returns the number of values written.
     """
     prepared = []
     for row in rows:
         values = _check_columns({"key": RETURN_VALUE, **row}, XCOM_TABLE, XCOM_KEY, "XCom")
-        values.setdefault("value", None)
-        error = _unstorable(values)
-        if error is not None:
-            raise error
+        values["value"] = _encoded(values)
         prepared.append(values)
     if prepared:
         _upsert(session, XCOM_TABLE, XCOM_KEY, prepared)
@@ -218,9 +200,19 @@ def set_xcoms(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
 
 
 def get_xcoms(session: Session, dag_id: str, run_id: str, task_ids: Collection[str] | None = None) -> list[XCom]:
-    """The XComs of one run (optionally only of ``task_ids``), ordered by task_id, map_index, key."""
+    """The XComs of one run (optionally only of ``task_ids``), ordered by task_id, map_index, key.
+
+    Each ``value`` is the Python value that was stored (:func:`tradewind.serde.decode`): a
+    datetime is a datetime again, a tuple a tuple; a dataclass is a StoredDataclass, as this
+    process does not import user code.
+    """
     query = select(XCom).where(XCom.dag_id == dag_id, XCom.run_id == run_id)
     if task_ids is not None:
         query = query.where(XCom.task_id.in_(list(task_ids)))
     query = query.order_by(XCom.task_id, XCom.map_index, XCom.key)
-    return list(session.scalars(query.execution_options(populate_existing=True)))
+    found = list(session.scalars(query.execution_options(populate_existing=True)))
+    for xcom in found:
+        value = serde.decode(xcom.value)
+        if value is not xcom.value:  # a committed value: the object is not dirty, nothing is written back
+            set_committed_value(xcom, "value", value)
+    return found
