@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tradewind.runtime.logs import path_component
+
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 RUN_FIELDS = {"dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "dag_version"}
 TI_FIELDS = {"task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label", "error"}
@@ -105,8 +107,8 @@ class Env:
         return Counter((task_id, int(map_index)) for task_id, map_index, *_ in lines)
 
     def log_dir(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> Path:
-        run_logs = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
-        return run_logs / f"task_id={task_id}" / f"map_index={map_index}"
+        run_logs = self.home / "logs" / path_component("dag_id", dag_id) / path_component("run_id", run_id)
+        return run_logs / path_component("task_id", task_id) / f"map_index={map_index}"
 
 
 def describe(done: subprocess.CompletedProcess[str]) -> str:

@@ -258,11 +258,6 @@ def test_the_scheduler_applies_the_same_rule(tmp_path: Path, monkeypatch: pytest
     assert not any(task == "opaque" for task, _, _ in stored)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime/durable.py writes a try's outcome with json.dumps(default=str): after a scheduler "
-    "crash a datetime comes back as a str. It must write serde.encode(...) and read serde.decode(...).",
-)
 def test_the_outcome_in_the_log_keeps_types(tmp_path: Path) -> None:
     key = TaskInstanceKey("d", "r", "t")
     value = {"when": datetime(2025, 7, 1, tzinfo=UTC), "pair": (1, 2)}

@@ -312,13 +312,7 @@ def run_scheduler(dags: Path, scenario: Scenario, monkeypatch: pytest.MonkeyPatc
 
 
 DRIVERS = {"dags_test": run_dags_test, "scheduler": run_scheduler}
-KNOWN_BUGS = {
-    ("scheduler", "missing_pool"): (
-        "the scheduler never finishes the run: admission fails the missing-pool instance inside prepare_ready, "
-        "which marks its downstream dirty, but with nothing in flight no result or retry touches the run again, "
-        "so the downstream is never decided and the run stays running (scheduler --exit-when-idle hangs)"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}  # (driver, scenario) -> why it fails today
 
 
 def cases() -> list[Any]:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tradewind.runtime.logs import path_component
+
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
 EXAMPLES = Path(__file__).parents[2] / "examples" / "dags"
 FINAL = {"success", "failed", "skipped", "upstream_failed", "removed"}
@@ -55,7 +57,7 @@ def test_triggered_seed_example_succeeds_with_logs_for_each_try(tmp_path: Path) 
     ]
     runs = json.loads(cli(env, "dags", "list-runs", "mapped_example_dag", "-o", "json").stdout)
     assert [(r["run_id"], r["state"]) for r in runs if r["run_id"] == run_id] == [(run_id, "success")]
-    logs = tmp_path / "home" / "logs" / "dag_id=mapped_example_dag" / f"run_id={run_id}"
+    logs = tmp_path / "home" / "logs" / "dag_id=mapped_example_dag" / path_component("run_id", run_id)
     for index, word in enumerate(["foo", "bar", "baz"]):
         log = logs / "task_id=process" / f"map_index={index}" / "attempt=1.log"
         assert f"Processing: {word}" in log.read_text()

@@ -101,7 +101,7 @@ def _whole_inputs(task: AbstractOperator) -> list[list[str]]:
         args = list(iter_xcom_args(task.partial_kwargs))
     else:
         args = [a for a in task.iter_input_xcom_args() if not isinstance(a, MappedArgument)]
-    return sorted({(p.task_id, p.key) for arg in args for p in arg.iter_plain()})  # type: ignore[arg-type]
+    return [list(pair) for pair in sorted({(p.task_id, p.key) for arg in args for p in arg.iter_plain()})]
 
 
 def _seconds(value: timedelta | None) -> float | None:

@@ -40,6 +40,7 @@ from tradewind.config import PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, conf, make_
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.parsing_context import parsing_context
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader.dagbag import import_dag_file
 from tradewind.runtime.durable import result_line
@@ -81,6 +82,7 @@ class DagCache:
     def __init__(self) -> None:
         self._files: dict[str, tuple[str, dict[str, DAG]]] = {}
         self._asked: set[tuple[str, str]] = set()  # (file, hash) pairs that made us import again
+        self._context_read: set[str] = set()  # files whose import read get_parsing_context()
 
     def find_task(self, item: WorkItem) -> AbstractOperator:
         key = item.key
@@ -96,6 +98,10 @@ class DagCache:
             cached = self._import(item.dag_file, key)
         _, dags = cached
         dag = dags.get(key.dag_id)
+        if dag is None and item.dag_file in self._context_read:
+            # the file builds only the DAG named by get_parsing_context(): build this one
+            _, dags = self._import(item.dag_file, key)
+            dag = dags.get(key.dag_id)
         if dag is None:
             defined = ", ".join(sorted(dags)) or "none"
             raise TaskNotRunnable(
@@ -120,8 +126,13 @@ class DagCache:
             message = f"cannot read DAG file {dag_file} to run {key.display}: {exc.strerror or exc}"
             raise TaskNotRunnable(ErrorInfo("DagFileImportError", message, "")) from None
         _put_on_sys_path(path)
-        timeout = conf.getint("core", "dag_file_processor_timeout")
-        dags, error, _ = import_dag_file(path, timeout)
+        timeout = conf.getint("core", "dagbag_import_timeout")
+        with parsing_context(key.dag_id, key.task_id) as asked:
+            dags, error, _ = import_dag_file(path, timeout)
+        if asked[0]:
+            self._context_read.add(dag_file)
+        else:
+            self._context_read.discard(dag_file)
         if error is not None:
             message = f"importing DAG file {dag_file} failed, so {key.display} cannot run: {error.error}"
             raise TaskNotRunnable(ErrorInfo("DagFileImportError", message, error.traceback))

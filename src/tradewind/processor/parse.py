@@ -74,8 +74,8 @@ def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict
         except DagDefinitionError as exc:
             message = f"{type(exc).__name__}: {exc}"
             return {"dags": [], "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}
-    message = error.full if error is not None else None
-    return {"dags": found, "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}
+    failure = error.full if error is not None else None
+    return {"dags": found, "error": failure, "reads": sorted(reads), "seconds": time.perf_counter() - started}
 
 
 def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, env: dict[str, str]) -> None:

@@ -228,7 +228,8 @@ class DagProcessor:
             waitables[child.process.sentinel] = child
             if child.data is None:
                 waitables[child.conn] = child
-        for ready in mp_connection.wait(list(waitables), timeout):
+        ready_list: list[Any] = mp_connection.wait(list(waitables), timeout)
+        for ready in ready_list:
             child = waitables[ready]
             if ready is child.conn and child.data is None:
                 try:

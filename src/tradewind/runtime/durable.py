@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tradewind import serde
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.runtime.work import ErrorInfo, TaskResult
@@ -38,8 +39,8 @@ def result_line(result: TaskResult) -> str:
         "state": str(result.state),
         "started_at": result.started_at.isoformat(),
         "ended_at": result.ended_at.isoformat(),
-        "return_value": result.return_value,
-        "xcoms": result.xcoms,
+        "return_value": serde.encode(result.return_value),
+        "xcoms": {name: serde.encode(v) for name, v in result.xcoms.items()},
         "retryable": result.retryable,
         "label": result.label,
         "skip_task_ids": list(result.skip_task_ids),
@@ -76,8 +77,8 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             state=TaskInstanceState(record["state"]),
             started_at=datetime.fromisoformat(record["started_at"]),
             ended_at=datetime.fromisoformat(record["ended_at"]),
-            return_value=record["return_value"],
-            xcoms=record["xcoms"],
+            return_value=serde.decode(record["return_value"]),
+            xcoms={name: serde.decode(v) for name, v in record["xcoms"].items()},
             error=None if error is None else ErrorInfo(*error),
             retryable=record["retryable"],
             label=record["label"],

@@ -251,8 +251,12 @@ class Scheduler:
             active = self.active.get(key)
             if active is None:
                 continue
-            active.waiting.extend(active.state.schedule())
-            ready = self.admission.admit(active, self._running_across_runs)
+            ready: list[InstanceRecord] = []
+            while True:  # an instance failed by admission makes its downstream decidable now
+                active.waiting.extend(active.state.schedule())
+                ready += self.admission.admit(active, self._running_across_runs)
+                if not active.state.needs_schedule:
+                    break
             if not ready:
                 continue
             file_hash = self._file_hash(active.dag.fileloc)

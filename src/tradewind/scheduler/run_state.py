@@ -102,6 +102,11 @@ class RunState:
                 state._pending_tasks.discard(task.task_id)
         return state
 
+    @property
+    def needs_schedule(self) -> bool:
+        """Something changed that ``schedule()`` has not looked at yet."""
+        return bool(self._dirty or self._dirty_index or self._to_release)
+
     def take_expanded(self) -> set[str]:
         """Tasks expanded since the last call (the store drops their placeholder rows)."""
         expanded, self.newly_expanded = self.newly_expanded, set()
@@ -274,7 +279,7 @@ class RunState:
                 self._set_state(records[UNMAPPED], S(decision.value))
                 return []
             group = task.mapped_group
-            assert group is not None
+            assert group is not None and group.expand_input is not None
             producers = producers_of(group.expand_input)
             if not all(self._finished(p) for p in producers if p in self.counts):
                 return []
