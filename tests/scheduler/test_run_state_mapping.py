@@ -16,7 +16,6 @@ from tradewind.scheduler.dag_test import drive, make_run_context
 from tradewind.scheduler.dag_test import test_dag as run_dag
 from tradewind.scheduler.run_state import RunState
 
-
 LIVE: dict[str, DAG] = {}
 
 
