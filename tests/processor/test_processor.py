@@ -280,12 +280,6 @@ HELPER_FACTORY = """
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a helper module loaded from a valid __pycache__ .pyc is not tracked: the processor child's "
-    "audit hook sees only the open of the .pyc, which it skips as __pycache__, so the helper's .py "
-    "is never recorded and editing it does not re-import the DAG file",
-)
 def test_a_dag_file_is_imported_again_when_a_helper_module_it_imports_changes(engine: Engine, dags: Path) -> None:
     helper = dags / "names_helper.py"
     helper.write_text('NAMES = ["one", "two"]\n')
@@ -357,14 +351,6 @@ def test_a_dag_id_defined_in_a_second_file_is_an_import_error_naming_the_first(e
     assert dag.fileloc == str(first)
 
 
-CLASH_NOT_RETRIED = (
-    "a file rejected because another file already defines its DAG id is not imported again when that other "
-    "file goes away or stops defining the id: its own bytes did not change, so it keeps the stale import "
-    "error and its DAG stays missing"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CLASH_NOT_RETRIED)
 def test_the_second_file_takes_over_a_dag_id_once_the_first_file_is_deleted(engine: Engine, dags: Path) -> None:
     first = dags / "first.py"
     first.write_text(chain_dag("twice", ["from_first"]))
@@ -381,7 +367,6 @@ def test_the_second_file_takes_over_a_dag_id_once_the_first_file_is_deleted(engi
     assert sorted(StoreGateway(engine).get_dag("twice").task_dict) == ["from_second"]
 
 
-@pytest.mark.xfail(strict=True, reason=CLASH_NOT_RETRIED)
 def test_a_dag_moved_from_one_file_to_another_in_one_edit_stays_defined(engine: Engine, dags: Path) -> None:
     old_home, new_home = dags / "z_old_home.py", dags / "a_new_home.py"  # the new home is imported first
     old_home.write_text(chain_dag("moving", ["a"]))

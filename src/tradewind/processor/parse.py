@@ -41,7 +41,13 @@ def _track_reads(root: str, own: str, reads: set[str]) -> None:
         if event != "open" or not args or not isinstance(args[0], (str, os.PathLike)):
             return
         path = os.path.abspath(os.fspath(args[0]))
-        if path.startswith(prefix) and path != own and "__pycache__" not in path and os.path.isfile(path):
+        if not path.startswith(prefix):
+            return
+        folder, name = os.path.split(path)
+        if os.path.basename(folder) == "__pycache__":
+            # a module imported from its bytecode: the source is what the user edits
+            path = os.path.join(os.path.dirname(folder), name.split(".", 1)[0] + ".py")
+        if path != own and os.path.isfile(path):
             reads.add(path)
 
     sys.addaudithook(hook)

@@ -198,6 +198,7 @@ class DagProcessor:
                 for entry in gone:
                     dv.forget_file(session, entry)
                     self.say(f"{entry.fileloc} is gone: its DAG(s) {', '.join(entry.dag_ids) or '-'} are inactive")
+                self._retry_clashes(session, {dag_id for entry in gone for dag_id in entry.dag_ids})
         return queued
 
     # -- children
@@ -265,6 +266,7 @@ class DagProcessor:
     # -- storing
     def _store(self, finished: list[tuple[_Child, dict[str, Any]]], report: ProcessorReport) -> None:
         stored = self._stored()
+        freed: set[str] = set()  # DAG ids a file stopped defining
         with session_scope(self.engine) as session:
             for child, outcome in finished:
                 path = child.path
@@ -280,7 +282,7 @@ class DagProcessor:
                     owners = dv.dag_owners(session, dag_ids)
                     clash = next((i for i in dag_ids if owners.get(i, path) != path and Path(owners[i]).exists()), None)
                     if clash is not None:
-                        error = f"DagDefinitionError: DAG id '{clash}' is already defined in {owners[clash]}"
+                        error = dv.clash_message(clash, owners[clash])
                 if error is not None:
                     report.errors += 1
                     dv.set_import_error(session, path, error)
@@ -305,11 +307,22 @@ class DagProcessor:
                         )
                     report.new_versions += dv.store_versions(session, path, versions)
                     if known is not None:
-                        dv.deactivate(session, set(known.dag_ids) - set(dag_ids))
+                        dropped = set(known.dag_ids) - set(dag_ids)
+                        dv.deactivate(session, dropped)
+                        freed.update(dropped)
                 entry_row = dv.StoredFile(path, stamps, digest, dag_ids, outcome.get("seconds"))
                 dv.record_file(session, entry_row)
                 stored[path] = entry_row
                 report.imported += 1
+            self._retry_clashes(session, freed)
+
+    def _retry_clashes(self, session: Any, freed: set[str]) -> None:
+        """A file refused because another file defined the same DAG id is imported again once
+        that file no longer defines it (moved, renamed or deleted)."""
+        busy = {c.path for c in self._children} | {p for p, _, _ in self._queue}
+        for path in dv.files_clashing_on(session, freed):
+            if path not in busy and Path(path).exists():
+                self._queue.append((path, fingerprint([path]), content_hash([path])))
 
     # -- driving
     def poll(self, timeout: float = 0.0) -> ProcessorReport:

@@ -161,6 +161,25 @@ def set_import_error(session: Session, fileloc: str, error: str | None) -> None:
         session.execute(insert(DagImportError), [{"filename": fileloc, "error": error, "timestamp": _now()}])
 
 
+CLASH_PREFIX = "DagDefinitionError: DAG id "
+
+
+def clash_message(dag_id: str, owner: str) -> str:
+    return f"{CLASH_PREFIX}'{dag_id}' is already defined in {owner}"
+
+
+def files_clashing_on(session: Session, dag_ids: Collection[str]) -> list[str]:
+    """Files refused because another file defined one of ``dag_ids`` (to import again once it
+    no longer does)."""
+    if not dag_ids:
+        return []
+    rows = session.execute(
+        select(DagImportError.filename, DagImportError.error).where(DagImportError.error.startswith(CLASH_PREFIX))
+    )
+    wanted = {f"{CLASH_PREFIX}'{dag_id}' " for dag_id in dag_ids}
+    return [name for name, error in rows if any(error.startswith(w) for w in wanted)]
+
+
 def record_file(session: Session, stored: StoredFile) -> None:
     values = {
         "fingerprint": stored.fingerprint,
