@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from tradewind.cli.common import dags_folder_option, load_bag, load_dag, parse_conf, parse_logical_date
-from tradewind.cli.output import output_option, print_json, print_table
+from tradewind.cli.output import fail, output_option, print_json, print_table
+from tradewind.config import conf
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.states import DagRunState
 from tradewind.scheduler.run_state import RunState
@@ -30,21 +31,40 @@ def _relative(path: str | None, folder: Path) -> str:
         return path
 
 
+def _under(path: str, folder: Path) -> bool:
+    root = str(folder)
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _stored(dags_folder: Path | None) -> tuple[Any, Path, list[Any], list[Any]]:
+    """The store brought up to date with the folder, and its active DAGs and import errors
+    under that folder."""
+    from tradewind.cli.orchestrator import refreshed_gateway
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
+    folder = (dags_folder or conf.dags_folder()).absolute()
+    if not folder.exists():
+        fail(f"DAGs folder {folder} does not exist (set --dags-folder or TRADEWIND__CORE__DAGS_FOLDER)")
+    store = refreshed_gateway(folder)
+    with session_scope(store.engine) as session:
+        rows = [r for r in q.list_dags(session, only_active=True) if _under(r.fileloc, folder)]
+        errors = [e for e in q.list_import_errors(session) if _under(e.filename, folder)]
+        session.expunge_all()
+    return store, folder, rows, errors
+
+
 @dags.command("list")
 @dags_folder_option
 @output_option
 def list_dags(dags_folder: Path | None, output: str) -> None:
-    """List the DAGs in the DAGs folder."""
-    bag = load_bag(dags_folder)
-    files = {path: _relative(path, bag.folder) for path in {dag.fileloc for dag in bag.dags.values()}}
+    """List the DAGs in the DAGs folder (as the DAG processor stored them: a file that did not
+    change since it was last imported is not imported again)."""
+    _, folder, stored, errors = _stored(dags_folder)
+    files = {path: _relative(path, folder) for path in {row.fileloc for row in stored}}
     rows = [
-        {
-            "dag_id": dag.dag_id,
-            "file": files[dag.fileloc],
-            "schedule": dag.timetable.summary,
-            "tags": list(dag.tags),
-        }
-        for dag in sorted(bag.dags.values(), key=lambda d: d.dag_id)
+        {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": list(row.tags or [])}
+        for row in stored
     ]
     if output == "json":
         print_json(rows)
@@ -52,10 +72,8 @@ def list_dags(dags_folder: Path | None, output: str) -> None:
         for row in rows:
             row["tags"] = ", ".join(row["tags"])
         print_table(rows, ["dag_id", "file", "schedule", "tags"], empty="No DAGs found.")
-    if bag.import_errors:
-        click.echo(
-            f"{len(bag.import_errors)} file(s) failed to import; see `tradewind dags list-import-errors`", err=True
-        )
+    if errors:
+        click.echo(f"{len(errors)} file(s) failed to import; see `tradewind dags list-import-errors`", err=True)
 
 
 @dags.command("list-import-errors")
@@ -63,13 +81,12 @@ def list_dags(dags_folder: Path | None, output: str) -> None:
 @output_option
 def list_import_errors(dags_folder: Path | None, output: str) -> None:
     """List DAG files that failed to import, with the error and its line. Exit 1 if there are any."""
-    bag = load_bag(dags_folder)
-    errors = sorted(bag.import_errors.values(), key=lambda e: e.filename)
+    _, folder, _, errors = _stored(dags_folder)
     if output == "json":
-        print_json([{"filename": e.filename, "error": e.full} for e in errors])
+        print_json([{"filename": e.filename, "error": e.error} for e in errors])
     else:
         print_table(
-            [{"filename": _relative(e.filename, bag.folder), "error": e.error} for e in errors],
+            [{"filename": _relative(e.filename, folder), "error": e.error.splitlines()[0]} for e in errors],
             ["filename", "error"],
             empty="No import errors.",
         )
@@ -104,9 +121,7 @@ def report(dags_folder: Path | None, output: str) -> None:
 
 
 def _task_kind(task: Any) -> str:
-    operator = getattr(task, "operator_class", type(task))
-    name = getattr(operator, "custom_operator_name", operator.__name__)
-    return f"{name}, mapped" if task.is_mapped else name
+    return f"{task.operator_name}, mapped" if task.is_mapped else task.operator_name
 
 
 @dags.command("show")
@@ -114,8 +129,10 @@ def _task_kind(task: Any) -> str:
 @dags_folder_option
 @click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
 def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
-    """Show a DAG's tasks and dependencies as text or Graphviz dot."""
-    dag = load_dag(dag_id, dags_folder)
+    """Show a DAG's tasks and dependencies as text or Graphviz dot (from its stored version)."""
+    from tradewind.cli.orchestrator import stored_dag
+
+    _, dag = stored_dag(dag_id, dags_folder)
     ordered = dag.topological_sort()
     if fmt == "dot":
         click.echo(f'digraph "{dag.dag_id}" {{\n  rankdir=LR;')
@@ -127,7 +144,7 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
                 click.echo(f'  "{task.task_id}" -> "{down}";')
         click.echo("}")
         return
-    click.echo(f"DAG {dag.dag_id}  (schedule: {dag.timetable.summary})")
+    click.echo(f"DAG {dag.dag_id}  (schedule: {dag.schedule})")
     click.echo("Tasks:")
     for task in ordered:
         click.echo(f"  {task.task_id}  [{_task_kind(task)}]")

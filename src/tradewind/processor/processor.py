@@ -164,6 +164,11 @@ class DagProcessor:
             found.append(text)
         return found
 
+    def _mine(self, path: str) -> bool:
+        """Whether ``path`` belongs to this processor's folder (a store may have seen others)."""
+        root = str(self.folder)
+        return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
     def scan(self) -> int:
         """Queue every file that changed since its last import; forget files that are gone.
         Returns how many files were queued."""
@@ -190,7 +195,8 @@ class DagProcessor:
                 continue
             self._queue.append((path, now, digest))
             queued += 1
-        gone = [stored.pop(p) for p in list(stored) if p not in set(files) and p not in busy]
+        present = set(files)
+        gone = [stored.pop(p) for p in list(stored) if self._mine(p) and p not in present and p not in busy]
         if touched or gone:
             with session_scope(self.engine) as session:
                 for entry in touched:
