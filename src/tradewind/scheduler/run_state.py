@@ -382,45 +382,40 @@ class RunState:
         task: SerializedTask,
         inputs: dict[tuple[str, str], Any],
         map_index: int,
-        items_cache: dict[int, list[Any]],
+        plans: dict[int, _SparsePlan | None],
     ) -> dict[tuple[str, str], Any]:
         """Replace the lists a mapped instance maps over by just the elements it reads."""
         expand_input = expand_input_of(task)
         if expand_input is None or map_index < 0:
             return inputs
-        sources = {(p.task_id, p.key) for arg in expand_input.iter_xcom_args() for p in arg.iter_plain()}
-        if not sources or not sources <= inputs.keys():
+        if id(inputs) not in plans:
+            plans[id(inputs)] = _SparsePlan.make(task, expand_input, inputs)
+        plan = plans[id(inputs)]
+        if plan is None:
             return inputs
-        # a value also passed whole (not only mapped over) must travel whole
-        whole = task.whole_inputs
-        positions = expand_input.positions(map_index, InputsSource(inputs, task.task_id, map_index), task.task_id)
+        positions = expand_input.positions(map_index, plan.source, task.task_id)
         if positions is None:
             return inputs
         picked: defaultdict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
         for task_id, key, position in positions:
-            value = inputs[(task_id, key)]
-            if isinstance(value, dict):
-                value = items_cache.setdefault(id(value), list(value.items()))
-            picked[(task_id, key)][position] = value[position]
+            picked[(task_id, key)][position] = plan.values[(task_id, key)][position]
         sparse = dict(inputs)
-        for source_key in sources - whole:
-            value = inputs[source_key]
-            if isinstance(value, (list, tuple, dict, ResultSequence)):
-                sparse[source_key] = SparseSequence(len(value), picked.get(source_key, {}))
+        for source_key, length in plan.sparse.items():
+            sparse[source_key] = SparseSequence(length, picked.get(source_key, {}))
         return sparse
 
     def work_items(self, records: list[InstanceRecord]) -> list[WorkItem]:
         """One WorkItem per record; inputs are computed once per task (per index inside a mapped
         group), and a mapped instance receives only the elements of the lists it maps over."""
         cache: dict[tuple[str, int], dict[tuple[str, str], Any]] = {}
-        items_cache: dict[int, list[Any]] = {}
+        plans: dict[int, _SparsePlan | None] = {}
         items = []
         for record in records:
             task = self.dag.task_dict[record.task_id]
             index = record.map_index if task.mapped_group is not None else UNMAPPED
             if (record.task_id, index) not in cache:
                 cache[(record.task_id, index)] = self.inputs_for(task, index)
-            inputs = self._sparse_inputs(task, cache[(record.task_id, index)], record.map_index, items_cache)
+            inputs = self._sparse_inputs(task, cache[(record.task_id, index)], record.map_index, plans)
             key = TaskInstanceKey(
                 self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
             )
@@ -545,3 +540,43 @@ class RunState:
 
     def records(self) -> list[InstanceRecord]:
         return [r for t in self.order for r in sorted(self.instances[t.task_id].values(), key=lambda r: r.map_index)]
+
+
+class _LengthMemo(InputsSource):
+    """An inputs source that works out each upstream value's length once."""
+
+    def __init__(self, inputs: dict[tuple[str, str], Any], task_id: str) -> None:
+        super().__init__(inputs, task_id)
+        self._lengths: dict[tuple[str, str], int] = {}
+
+    def length(self, task_id: str, key: str) -> int:
+        found = self._lengths.get((task_id, key))
+        if found is None:
+            found = self._lengths[(task_id, key)] = super().length(task_id, key)
+        return found
+
+
+class _SparsePlan:
+    """What is the same for every instance of a mapped task when its inputs are sent sparse:
+    the source to compute positions from, the values to pick from and the lists to thin out."""
+
+    def __init__(self, source: _LengthMemo, values: dict[tuple[str, str], Any], sparse: dict[tuple[str, str], int]):
+        self.source = source
+        self.values = values
+        self.sparse = sparse
+
+    @classmethod
+    def make(
+        cls, task: SerializedTask, expand_input: ExpandInput, inputs: dict[tuple[str, str], Any]
+    ) -> _SparsePlan | None:
+        sources = {(p.task_id, p.key) for arg in expand_input.iter_xcom_args() for p in arg.iter_plain()}
+        if not sources or not sources <= inputs.keys():
+            return None
+        values = {key: list(v.items()) if isinstance(v, dict) else v for key, v in inputs.items() if key in sources}
+        # a value also passed whole (not only mapped over) must travel whole
+        sparse = {
+            key: len(inputs[key])
+            for key in sources - task.whole_inputs
+            if isinstance(inputs[key], (list, tuple, dict, ResultSequence))
+        }
+        return cls(_LengthMemo(inputs, task.task_id), values, sparse)
