@@ -9,6 +9,7 @@ group only the map indexes whose upstream instance changed are looked at again.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict, deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,6 +76,7 @@ class RunState:
         self.events: list[str] = []  # scheduler-level messages for the log
         self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
         self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
+        self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
 
     @classmethod
     def restore(
@@ -98,6 +100,9 @@ class RunState:
                     continue
             state.instances[task.task_id] = rows
             state.counts[task.task_id] = Counter(r.state for r in rows.values())
+            for record in rows.values():
+                if record.state is S.UP_FOR_RETRY:
+                    state._wait_for_retry(record)
             if all(r.state is not None for r in rows.values()):
                 state._pending_tasks.discard(task.task_id)
         return state
@@ -356,26 +361,30 @@ class RunState:
         for record in records:
             self._set_state(record, S.QUEUED)
 
-    def _due_retries(self, now: datetime) -> list[InstanceRecord]:
-        return [
-            record
-            for task_id in self._retrying
-            for record in self.instances[task_id].values()
-            if record.state is S.UP_FOR_RETRY and record.retry_at is not None and record.retry_at <= now
-        ]
+    def _wait_for_retry(self, record: InstanceRecord) -> None:
+        heapq.heappush(self._retry_heap, (record.retry_at or _now(), record.task_id, record.map_index))
 
-    @property
-    def _retrying(self) -> list[str]:
-        return [tid for tid, counts in self.counts.items() if counts[S.UP_FOR_RETRY] > 0]
+    def _retry_top(self) -> tuple[datetime, str, int] | None:
+        """The earliest pending retry (entries of instances that moved on are dropped)."""
+        while self._retry_heap:
+            at, task_id, map_index = self._retry_heap[0]
+            record = self.instances.get(task_id, {}).get(map_index)
+            if record is not None and record.state is S.UP_FOR_RETRY and (record.retry_at or at) == at:
+                return self._retry_heap[0]
+            heapq.heappop(self._retry_heap)
+        return None
+
+    def _due_retries(self, now: datetime) -> list[InstanceRecord]:
+        """Instances whose retry time has come, from a timer queue (not a scan of instances)."""
+        due = []
+        while (top := self._retry_top()) is not None and top[0] <= now:
+            heapq.heappop(self._retry_heap)
+            due.append(self.instances[top[1]][top[2]])
+        return due
 
     def next_retry_at(self) -> datetime | None:
-        times = [
-            r.retry_at
-            for tid in self._retrying
-            for r in self.instances[tid].values()
-            if r.state is S.UP_FOR_RETRY and r.retry_at is not None
-        ]
-        return min(times) if times else None
+        top = self._retry_top()
+        return top[0] if top is not None else None
 
     def _sparse_inputs(
         self,
@@ -454,6 +463,7 @@ class RunState:
                 f"retrying in {delay.total_seconds():g}s"
             )
             state = S.UP_FOR_RETRY
+            self._wait_for_retry(record)
         self._set_state(record, state)
         for skipped_id in result.skip_task_ids:
             self.skip_task(skipped_id)
