@@ -137,3 +137,9 @@ def test_the_built_wheel_ships_the_migrations(tmp_path: Path) -> None:
         "tradewind/store/migrations/script.py.mako",
         "tradewind/store/migrations/versions/0001_initial.py",
     } <= names
+
+
+def test_the_head_read_from_file_names_is_alembics_head() -> None:
+    from tradewind.store.engine import head_revision, shipped_head
+
+    assert shipped_head() == head_revision()
