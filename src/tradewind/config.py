@@ -31,6 +31,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "folder_mode": "0700",
     },
     "database": {"url": None},  # default: SQLite file $TRADEWIND_HOME/tradewind.db
+    "scheduler": {
+        # one active scheduler per database: it holds a lease row, renewed this often (seconds)...
+        "lease_renew_seconds": 5,
+        # ...that lapses this long after its last renewal, for another scheduler to take over
+        "lease_seconds": 30,
+        # a fault of the machine (e.g. a task log that cannot be written): work is paused this
+        # long, doubling while the fault lasts, up to the maximum (seconds)
+        "fault_pause_seconds": 5,
+        "fault_pause_max_seconds": 60,
+    },
 }
 
 

@@ -72,7 +72,7 @@ def run_scheduler(
     with_processor: bool = True,
 ) -> None:
     from tradewind.executors.local import task_log_path
-    from tradewind.scheduler.lock import LockHeld, SchedulerLock
+    from tradewind.scheduler.lock import DatabaseLease, LeaseLost, LockHeld, SchedulerLock
     from tradewind.scheduler.loop import Scheduler
 
     folder = dags_folder or conf.dags_folder()
@@ -89,8 +89,16 @@ def run_scheduler(
         lock.acquire()
     except LockHeld as exc:
         fail(str(exc))
+    lease = None
     try:
         store = gateway()
+        lease = DatabaseLease(store.engine)
+        try:
+            lease.acquire()
+        except LockHeld as exc:
+            fail(str(exc))
+        if lease.note:
+            click.echo(f"scheduler: {lease.note}", err=True)
         scheduler = Scheduler(
             store,
             _executor(executor, parallelism),
@@ -98,11 +106,17 @@ def run_scheduler(
             log=sys.stderr,
             max_map_length=conf.getint("core", "max_map_length"),
             log_path=task_log_path,
+            heartbeat=lease.heartbeat,
         )
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
-        scheduler.run(until_idle=exit_when_idle, should_stop=lambda: stopping["now"])
+        try:
+            scheduler.run(until_idle=exit_when_idle, should_stop=lambda: stopping["now"])
+        except LeaseLost as exc:
+            fail(str(exc))
     finally:
+        if lease is not None:
+            lease.release()
         lock.release()
 
 

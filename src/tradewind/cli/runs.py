@@ -30,7 +30,7 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
     """
     from rich.progress import Progress
 
-    from tradewind.scheduler.lock import LockHeld, SchedulerLock
+    from tradewind.scheduler.lock import DatabaseLease, LeaseLost, LockHeld, SchedulerLock
 
     store, dag = stored_dag(dag_id, dags_folder)
     start, end = parse_logical_date(start_date), parse_logical_date(end_date)
@@ -56,7 +56,7 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
             return done_runs >= len(run_ids)
 
         try:
-            with SchedulerLock(home() / "scheduler.pid"):
+            with SchedulerLock(home() / "scheduler.pid"), DatabaseLease(store.engine) as lease:
                 from tradewind.executors.local import LocalExecutor, task_log_path
                 from tradewind.scheduler.loop import Scheduler
 
@@ -67,8 +67,11 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
                     max_map_length=conf.getint("core", "max_map_length"),
                     log_path=task_log_path,
                     only_run_ids=set(run_ids),
+                    heartbeat=lease.heartbeat,
                 )
                 scheduler.run(should_stop=update)
+        except LeaseLost as exc:
+            fail(str(exc))
         except LockHeld:
             click.echo("A scheduler is running: it will run the backfill; waiting for it", err=True)
             while not update():

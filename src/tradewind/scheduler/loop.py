@@ -67,6 +67,7 @@ class Scheduler:
         max_map_length: int = 100_000,
         log_path: Callable[[WorkItem], Path] | None = None,
         only_run_ids: set[str] | None = None,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self.gateway = gateway
         self.executor = executor
@@ -75,6 +76,11 @@ class Scheduler:
         self.max_map_length = max_map_length
         self.log_path = log_path
         self.only_run_ids = only_run_ids  # a backfill runs its own runs and creates none
+        # called at most once a second from run() (the scheduler lease is renewed there); if it
+        # raises, this scheduler may no longer run anything: run() stops at once and re-raises
+        self.heartbeat = heartbeat
+        self._last_beat = 0.0
+        self._abandoned = False  # the heartbeat failed: running tasks are stopped, not waited for
         self.dags: dict[str, SerializedDAG] = {}  # newest version of each active DAG
         self.rows: dict[str, DagState] = {}
         self._versions: dict[tuple[str, str], SerializedDAG] = {}
@@ -364,9 +370,11 @@ class Scheduler:
             self.processor.run_once()  # start from an up-to-date store
         self.refresh_dags()
         self.start_queued_runs(("running", "queued"))  # runs left running by a scheduler that stopped
+        self._abandoned = False
         try:
             while not should_stop():
                 self.stats.loops += 1
+                self._beat()
                 if not self.active or time.monotonic() - self._last_poll >= self.poll_interval:
                     # DAG changes and new runs (schedule, triggers) are looked for between results
                     self._last_poll = time.monotonic()
@@ -393,10 +401,17 @@ class Scheduler:
                 self.apply_results(results)
             self._finish_in_flight()
         finally:
-            self.executor.stop(wait=True)
+            self.executor.stop(wait=not self._abandoned)
             if self.processor is not None:
                 self.processor.stop()
         return self.stats
+
+    def _beat(self) -> None:
+        if self.heartbeat is not None and time.monotonic() - self._last_beat >= 1.0:
+            self._last_beat = time.monotonic()
+            self._abandoned = True
+            self.heartbeat()
+            self._abandoned = False
 
     def _finish_in_flight(self) -> None:
         """On a clean stop: start nothing new, record the results of the tasks still running."""
@@ -407,6 +422,7 @@ class Scheduler:
             active.waiting.clear()
         self._touched.update(self.active)
         while any(a.in_flight for a in self.active.values()):
+            self._beat()
             self.apply_results(self.executor.next_results(timeout=1.0))
             self.persist_and_finish()
         self._touched.update(self.active)

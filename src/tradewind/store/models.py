@@ -227,3 +227,22 @@ class SlotPool(Base):
 
 DEFAULT_POOL = "default_pool"
 DEFAULT_POOL_SLOTS = 128
+
+
+class SchedulerLease(Base):
+    """Who may schedule against this database: one row per lease, held by one scheduler process
+    until it lapses (``expires_at``) unless renewed (``tradewind.store.lease``)."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # "scheduler"
+    holder_token: Mapped[str] = mapped_column(String(64))  # random, one per holding process
+    hostname: Mapped[str] = mapped_column(String(1000))
+    pid: Mapped[int] = mapped_column(Integer)
+    host_key: Mapped[str] = mapped_column(String(200))  # boot id and PID namespace: where `pid` means something
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<SchedulerLease {self.name} {self.hostname} pid {self.pid} until {self.expires_at}>"
