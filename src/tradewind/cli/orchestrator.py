@@ -17,6 +17,7 @@ import click
 from tradewind.cli.common import dags_folder_option, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.config import conf, home
+from tradewind.definitions.states import TaskInstanceState
 from tradewind.errors import TradewindError
 
 
@@ -272,13 +273,39 @@ def list_runs(dag_id: str, output: str) -> None:
         print_table(rows, columns, empty="No runs.")
 
 
+STATE_CHOICES = [str(s) for s in TaskInstanceState] + ["none"]
+
+
 @click.command("states-for-dag-run")
 @click.argument("dag_id")
 @click.argument("run_id")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(STATE_CHOICES),
+    help="Only instances in this state (repeatable).",
+)
+@click.option("--task-id", default=None, help="Only the instances of this task.")
+@click.option("--limit", type=click.IntRange(min=0), default=1000, show_default=True, help="Rows to show (0: all).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Rows to skip first.")
 @output_option
-def states_for_dag_run(dag_id: str, run_id: str, output: str) -> None:
-    """The state of every task instance of one run."""
-    rows = gateway().task_states(dag_id, run_id)
+def states_for_dag_run(
+    dag_id: str, run_id: str, states: tuple[str, ...], task_id: str | None, limit: int, offset: int, output: str
+) -> None:
+    """The task instances of one run, by task and map index, a page at a time."""
+    wanted = [None if s == "none" else s for s in states] or None
+    try:
+        rows, total = gateway().task_states_page(
+            dag_id, run_id, states=wanted, task_id=task_id, limit=limit or None, offset=offset
+        )
+    except TradewindError as exc:
+        fail(str(exc))
+    if offset + len(rows) < total:
+        click.echo(
+            f"Showing {offset + 1}-{offset + len(rows)} of {total} instances; more with --offset {offset + len(rows)}",
+            err=True,
+        )
     if output == "json":
         print_json(rows)
     else:

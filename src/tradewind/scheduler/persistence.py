@@ -290,9 +290,36 @@ class StoreGateway:
         if xcom_rows:
             q.set_xcoms(session, xcom_rows)
 
-    def task_states(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    def task_states(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        states: Collection[str | None] | None = None,
+        task_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        return self.task_states_page(dag_id, run_id, states=states, task_id=task_id, limit=limit, offset=offset)[0]
+
+    def task_states_page(
+        self,
+        dag_id: str,
+        run_id: str,
+        *,
+        states: Collection[str | None] | None = None,
+        task_id: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of a run's task instances as plain rows, and how many match in all; raises
+        DagRunNotFound for a run that does not exist."""
         with session_scope(self.engine) as session:
-            rows = q.list_task_instances(session, dag_id, run_id)
+            if q.get_dag_run(session, dag_id, run_id) is None:
+                raise q.DagRunNotFound(dag_id, run_id)
+            rows, total = q.page_task_instances(
+                session, dag_id, run_id, states=states, task_id=task_id, limit=limit, offset=offset
+            )
             return [
                 {
                     "task_id": r.task_id,
@@ -305,8 +332,8 @@ class StoreGateway:
                     "label": r.rendered_map_index,
                     "error": r.error,
                 }
-                for r in sorted(rows, key=lambda r: (r.task_id, r.map_index))
-            ]
+                for r in rows
+            ], total
 
     def progress(self, dag_id: str, run_ids: list[str]) -> tuple[int, int, int]:
         """(finished runs, finished task instances, task instances) among ``run_ids``."""

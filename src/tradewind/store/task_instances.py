@@ -9,7 +9,7 @@ import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -124,6 +124,32 @@ def list_task_instances(
         query = query.where(TaskInstance.task_id.in_(list(task_ids)))
     query = query.order_by(TaskInstance.task_id, TaskInstance.map_index)
     return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def page_task_instances(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    *,
+    states: Collection[str | None] | None = None,
+    task_id: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[TaskInstance], int]:
+    """One page of a run's task instances (ordered by task_id, map_index), optionally only those
+    in ``states`` (None for "no state") or of ``task_id``, and how many match in all."""
+    where = [TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id]
+    if task_id is not None:
+        where.append(TaskInstance.task_id == task_id)
+    if states is not None:
+        named = [s for s in states if s is not None]
+        condition = TaskInstance.state.in_(named)
+        where.append(or_(condition, TaskInstance.state.is_(None)) if None in states else condition)
+    total = session.execute(select(func.count()).select_from(TaskInstance).where(*where)).scalar_one()
+    query = select(TaskInstance).where(*where).order_by(TaskInstance.task_id, TaskInstance.map_index).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query.execution_options(populate_existing=True))), int(total)
 
 
 def delete_task_instances(
