@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
@@ -185,30 +185,95 @@ def open_log(
         raise
 
 
+class LogUnwritable(Exception):
+    """The task's log cannot be opened or written: a fault of the machine, not of the task."""
+
+    def __init__(self, path: str, exc: OSError) -> None:
+        super().__init__(f"cannot write the task log: {exc.strerror or exc}, path {path}")
+        self.errno = exc.errno
+
+
+class GuardedLog:
+    """A task's log file that never raises into the task: a write that fails before anything
+    was written raises :class:`LogUnwritable` (the task's code has not run yet, and will not);
+    once the task runs, a failed write is kept in ``error`` and later writes are dropped, so
+    the task's outcome never depends on the log (no "lost sys.stderr" from a full disk)."""
+
+    def __init__(self, handle: TextIO, path: str) -> None:
+        self.handle = handle
+        self.path = path
+        self.written = False
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.error is None:
+            try:
+                self.handle.write(text)  # line-buffered: a whole line reaches the file now
+            except OSError as exc:
+                self.error = exc
+                if not self.written:
+                    raise LogUnwritable(self.path, exc) from None
+            else:
+                self.written = True
+        return len(text)
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.handle.flush()
+            except OSError as exc:
+                self.error = exc
+
+    def close(self) -> None:
+        try:
+            self.handle.close()
+        except OSError as exc:  # what could not be flushed is lost; the fd is closed all the same
+            self.error = self.error or exc
+
+    def isatty(self) -> bool:
+        return False
+
+
+def log_fault_result(key: TaskInstanceKey, fault: LogUnwritable, started: datetime) -> TaskResult:
+    """The outcome of a try that could not start because its log cannot be written: not run,
+    its try not used (``machine_fault``)."""
+    return replace(failed_result(key, ErrorInfo("TaskLogUnwritable", str(fault), ""), started), machine_fault=True)
+
+
 def run_one(item: WorkItem, dags: DagCache, setup: WorkerSetup) -> TaskResult:
-    """Run one WorkItem into its log file; every outcome, including a missing DAG, is a TaskResult."""
+    """Run one WorkItem into its log file; every outcome, including a missing DAG, is a TaskResult.
+    A log that cannot be opened or written before the task's code starts makes a
+    ``machine_fault`` result: the task's code does not run and its try is not used."""
     started = datetime.now(UTC)
     log_folder = setup.log_folder
+    where = log_file_name(log_folder, item.key)
     try:
-        log = open_log(log_folder, item.key, setup.log_file_mode, setup.log_folder_mode)
+        handle = open_log(log_folder, item.key, setup.log_file_mode, setup.log_folder_mode)
     except OSError as exc:
-        where = log_file_name(log_folder, item.key)
-        return failed_result(item.key, ErrorInfo(type(exc).__name__, f"cannot open the task log {where}: {exc}", ""))
-    with log:
+        return log_fault_result(item.key, LogUnwritable(where, exc), started)
+    log = GuardedLog(handle, where)
+    try:
         try:
             task = dags.find_task(item)
-            result = run_task(task, item, log)
+            result = run_task(task, item, log)  # type: ignore[arg-type]
             log.write(result_line(result))  # the outcome survives a scheduler that dies now
             return result
+        except LogUnwritable as fault:
+            return log_fault_result(item.key, fault, started)
         except TaskNotRunnable as exc:
             error = exc.error
         except Exception as exc:  # a bug outside the user's code must not kill the worker
             error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
-        writer = TaskLogWriter(log, item.key.display)
-        writer.emit("ERROR", f"{error.type}: {error.message}")
-        if error.traceback:
-            writer.emit("ERROR", error.traceback.rstrip())
+        writer = TaskLogWriter(log, item.key.display)  # type: ignore[arg-type]
+        try:
+            writer.emit("ERROR", f"{error.type}: {error.message}")
+            if error.traceback:
+                writer.emit("ERROR", error.traceback.rstrip())
+        except LogUnwritable:
+            pass  # the error itself is what the scheduler records
         return failed_result(item.key, error, started)
+    finally:
+        log.close()
 
 
 class Outbox:

@@ -62,6 +62,10 @@ class TaskResult:
     retryable: bool = True
     label: str | None = None
     skip_task_ids: tuple[str, ...] = ()
+    # the try never reached the task's code because of a fault of the machine (its log cannot
+    # be written: disk full, permissions, read-only): the try is not used; the scheduler puts the
+    # instance back and pauses before sending work again (``state`` is FAILED for any other reader)
+    machine_fault: bool = False
 
     @property
     def duration(self) -> float:

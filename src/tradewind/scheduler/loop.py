@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from tradewind.config import conf
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
@@ -81,6 +82,14 @@ class Scheduler:
         self.heartbeat = heartbeat
         self._last_beat = 0.0
         self._abandoned = False  # the heartbeat failed: running tasks are stopped, not waited for
+        # faults of the machine (a task log that cannot be written): no work is sent until
+        # _paused_until (monotonic); the pause doubles while the fault lasts
+        self._fault_pause_first = float(conf.get("scheduler", "fault_pause_seconds"))
+        self._fault_pause_max = float(conf.get("scheduler", "fault_pause_max_seconds"))
+        self._fault_pause = self._fault_pause_first
+        self._paused_until = 0.0
+        self._fault_at: datetime | None = None  # when the last faulty try ended (None: no fault now)
+        self._held_back: set[tuple[str, str]] = set()  # runs to look at once the pause ends
         self.dags: dict[str, SerializedDAG] = {}  # newest version of each active DAG
         self.rows: dict[str, DagState] = {}
         self._versions: dict[tuple[str, str], SerializedDAG] = {}
@@ -249,6 +258,12 @@ class Scheduler:
     def prepare_ready(self) -> list[WorkItem]:
         """Decide what runs next in the runs that changed and mark it queued (in memory); the
         caller persists before sending, so a scheduler that dies finds these instances in the store."""
+        if time.monotonic() < self._paused_until:  # a fault of the machine: send nothing for now
+            self._held_back |= self._touched
+            return []
+        if self._held_back:
+            self._touched |= self._held_back
+            self._held_back = set()
         now = _now()
         while self._retries and self._retries[0][0] <= now:
             self._touched.add(heapq.heappop(self._retries)[1])
@@ -298,9 +313,42 @@ class Scheduler:
             if task is not None:
                 self.admission.release(task)
                 self._release_pool(task.pool)
-            active.state.apply_result(result)
             self._touched.add(key)
             self.stats.results += 1
+            if result.machine_fault:
+                self._put_back(active, result)
+                continue
+            if self._fault_at is not None and result.started_at > self._fault_at:
+                self._fault_over()
+            active.state.apply_result(result)
+
+    def _put_back(self, active: ActiveRun, result: TaskResult) -> None:
+        """A try that never ran its task because of a fault of the machine: the instance is
+        decided again later without using a try, and no work is sent for a while (said once)."""
+        record = active.state.instances.get(result.key.task_id, {}).get(result.key.map_index)
+        if record is None or record.state not in (S.QUEUED, S.RUNNING) or record.try_number != result.key.try_number:
+            return
+        record.try_number -= 1
+        active.state.reset_to_undecided(record)
+        first = self._fault_at is None
+        self._fault_at = max(self._fault_at or result.ended_at, result.ended_at)
+        if time.monotonic() < self._paused_until:
+            return
+        pause = self._fault_pause
+        self._paused_until = time.monotonic() + pause
+        self._fault_pause = min(pause * 2, self._fault_pause_max)
+        if first:
+            message = result.error.message if result.error else "a fault of the machine"
+            self.say(
+                f"{message} ({result.key.display} of {result.key.run_id}); tasks are put back without using a "
+                f"try, and no work is sent for {pause:g}s, then longer (up to {self._fault_pause_max:g}s) "
+                "while this lasts"
+            )
+
+    def _fault_over(self) -> None:
+        self.say("task logs can be written again: sending work")
+        self._fault_at = None
+        self._fault_pause = self._fault_pause_first
 
     def _release_pool(self, pool: str) -> None:
         """Room in a pool: runs with instances waiting on a limit get another look."""
@@ -346,7 +394,10 @@ class Scheduler:
 
     def _timeout(self) -> float:
         waits = [0.5]
-        for heap in (self._retries, self._due):
+        paused = self._paused_until - time.monotonic()
+        if paused > 0:
+            waits.append(paused)  # retries that came due wait for the end of the pause
+        for heap in (self._retries, self._due) if paused <= 0 else (self._due,):
             if heap:
                 waits.append(max(0.0, (heap[0][0] - _now()).total_seconds()))
         return min(waits)
