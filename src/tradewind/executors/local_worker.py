@@ -43,7 +43,7 @@ from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.parsing_context import parsing_context
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader.dagbag import import_dag_file
-from tradewind.runtime.durable import result_line
+from tradewind.runtime.durable import result_from_log, result_line
 from tradewind.runtime.logs import TaskLogWriter, log_relative_path
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
@@ -253,6 +253,16 @@ def run_one(item: WorkItem, dags: DagCache, setup: WorkerSetup) -> TaskResult:
         return log_fault_result(item.key, LogUnwritable(where, exc), started)
     log = GuardedLog(handle, where)
     try:
+        if os.fstat(handle.fileno()).st_size:  # this try has run before: its outcome may be there
+            known = result_from_log(Path(where), item.key)
+            if known is not None:  # the store lost it (e.g. a deleted SQLite WAL): never run a try twice
+                try:
+                    note = f"This try's outcome ({known.state}) is recorded above: it is not run again"
+                    TaskLogWriter(log, item.key.display).emit("INFO", note)  # type: ignore[arg-type]
+                    log.write(result_line(known))  # the outcome stays the last line
+                except LogUnwritable:
+                    pass
+                return known
         try:
             task = dags.find_task(item)
             result = run_task(task, item, log)  # type: ignore[arg-type]
