@@ -141,11 +141,19 @@ class Install:
         rows = [line.split() for line in self.journal.read_text().splitlines() if line.strip()]
         return [r for r in rows if len(r) == 4 and (kind is None or r[0] == kind)]
 
-    def wait_for_lines(self, kind: str, count: int, timeout: float = 60) -> None:
+    def wait_for_lines(
+        self, kind: str, count: int, process: subprocess.Popen[str] | None = None, timeout: float = 60
+    ) -> None:
+        """Wait for ``count`` journal lines of ``kind``; fail at once, with its stderr, if
+        ``process`` (the scheduler) ends meanwhile."""
         deadline = time.monotonic() + timeout
         while len(self.lines(kind)) < count:
+            if process is not None and process.poll() is not None:
+                raise AssertionError(f"the scheduler ended ({process.returncode}) early:\n{self.err_of(process)}")
             if time.monotonic() > deadline:
-                raise AssertionError(f"fewer than {count} '{kind}' journal lines after {timeout:g}s")
+                found = len(self.lines(kind))
+                err = self.err_of(process) if process is not None else ""
+                raise AssertionError(f"{found} of {count} '{kind}' journal lines after {timeout:g}s\n{err}")
             time.sleep(0.01)
 
     def log_of(self, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:

@@ -78,7 +78,7 @@ def test_a_full_log_disk_pauses_the_scheduler_once_and_uses_no_try(install: Inst
     )
     run_id = install.trigger()
     scheduler = install.scheduler("--exit-when-idle", "--parallelism", "4")
-    install.wait_for_lines("end", 30)
+    install.wait_for_lines("end", 30, scheduler)
     filler = fill(small_disk)
     deadline = time.monotonic() + 30
     while "cannot write the task log" not in install.err_of(scheduler):

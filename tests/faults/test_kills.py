@@ -37,7 +37,7 @@ def test_kill_9_of_the_scheduler_during_a_mapped_run(install: Install, backend: 
     kills = 0
     for threshold, whole_tree in ((30, True), (80, False), (130, True)):
         scheduler = install.scheduler("--parallelism", "4")
-        install.wait_for_lines("end", threshold)
+        install.wait_for_lines("end", threshold, scheduler)
         assert len(install.lines("end")) < WIDTH, "the run finished before the kill: nothing was tested"
         if whole_tree:
             kill_tree(scheduler)  # the scheduler and its workers, as a crash of the machine's processes
@@ -58,7 +58,7 @@ def test_kill_9_of_workers_during_a_mapped_run(install: Install, backend: str) -
     scheduler = install.scheduler("--exit-when-idle", "--parallelism", "4")
     kills = 0
     for threshold in (20, 50, 80, 110, 140):
-        install.wait_for_lines("start", threshold)
+        install.wait_for_lines("start", threshold, scheduler)
         ended = {(i, t) for _, i, t, _ in install.lines("end")}
         running = [(i, t, pid) for _, i, t, pid in install.lines("start") if (i, t) not in ended]
         assert running, "no task was running"
@@ -78,7 +78,7 @@ def test_a_second_scheduler_on_the_same_database_refuses_and_nothing_runs_twice(
     install.vars.update(SETTINGS)
     run_id = install.trigger()
     first = install.scheduler("--exit-when-idle", "--parallelism", "4")
-    install.wait_for_lines("end", 20)
+    install.wait_for_lines("end", 20, first)
     other_home = install.home.parent / "other-home"  # another home: only the database is shared
     second = subprocess.run(
         [TRADEWIND, "scheduler", "--parallelism", "4"],
@@ -103,7 +103,7 @@ def test_a_deleted_wal_after_a_crash(install: Install) -> None:
     install.vars.update(SETTINGS)
     run_id = install.trigger()
     scheduler = install.scheduler("--parallelism", "4")
-    install.wait_for_lines("end", 60)
+    install.wait_for_lines("end", 60, scheduler)
     assert len(install.lines("end")) < WIDTH, "the run finished before the kill: nothing was tested"
     kill_tree(scheduler)
     wal = install.home / "tradewind.db-wal"
