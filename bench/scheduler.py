@@ -38,7 +38,7 @@ def one_run(dag_file: str, dag_id: str, n: int, workers: int) -> dict[str, objec
     os.environ["TRADEWIND_BENCH_N"] = str(n)
     os.environ["TRADEWIND__CORE__MAX_MAP_LENGTH"] = str(max(n, 1024))
     from tradewind.executors.local import LocalExecutor, task_log_path
-    from tradewind.loader import load_dags
+    from tradewind.processor import DagProcessor
     from tradewind.scheduler.loop import Scheduler
     from tradewind.scheduler.persistence import StoreGateway
     from tradewind.store.engine import make_engine, migrate
@@ -47,13 +47,14 @@ def one_run(dag_file: str, dag_id: str, n: int, workers: int) -> dict[str, objec
     migrate(engine)
     gateway = StoreGateway(engine)
     folder = HERE / "dags" / dag_file
-    dag = load_dags(folder).get_dag(dag_id)
+    processor = DagProcessor(folder, engine)
+    processor.run_once()
+    dag = gateway.get_dag(dag_id)
     executor = LocalExecutor(parallelism=workers)
     executor.start()  # workers up before the clock starts, as in a running scheduler
     scheduler = Scheduler(
-        folder, gateway, executor, log=io.StringIO(), max_map_length=max(n, 1024), log_path=task_log_path
+        gateway, executor, processor=processor, log=io.StringIO(), max_map_length=max(n, 1024), log_path=task_log_path
     )
-    scheduler.reparse_if_changed(force=True)
     started = time.perf_counter()
     context = gateway.create_manual_run(dag, None, {})
     scheduler.run(until_idle=True)

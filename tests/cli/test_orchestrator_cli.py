@@ -647,7 +647,8 @@ def test_db_reset_wipes_the_runs(env: Env) -> None:
     reset = env.run("db", "reset", "--yes")
     assert "Deleted" in reset.stdout, describe(reset)
     assert env.runs("simple") == []
-    assert env.json("tasks", "states-for-dag-run", "simple", run_id) == []
+    gone = env.run("tasks", "states-for-dag-run", "simple", run_id, check=False)
+    assert gone.returncode == 1 and f"has no run with run_id '{run_id}'" in gone.stderr, describe(gone)
 
 
 # -- 9. retries through the scheduler -------------------------------------------------------------

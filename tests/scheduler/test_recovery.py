@@ -67,7 +67,7 @@ def test_restart_applies_finished_tries_retries_cut_ones_and_reschedules_unsent(
     processor.run_once()
     dag = gateway.get_dag("recovery")
     context = gateway.create_manual_run(dag, None, {})
-    gateway.mark_run_running(dag.dag_id, context.run_id)
+    gateway.mark_runs_running([(run, dag.version) for run in gateway.runs_to_start() if run.run_id == context.run_id])
 
     def key(task_id: str) -> TaskInstanceKey:
         return TaskInstanceKey(dag.dag_id, context.run_id, task_id, -1, 1)

@@ -66,7 +66,7 @@ def test_a_finished_try_of_one_run_is_never_applied_to_another(
     runs: dict[str, RunContext] = {}
     for day, run_id in ((1, "col/1"), (2, "col%2F1")):
         runs[run_id] = gateway.create_manual_run(dag, datetime(2025, 1, day, tzinfo=UTC), {}, run_id=run_id)
-        gateway.mark_run_running(dag.dag_id, run_id)
+        gateway.mark_runs_running([(run, dag.version) for run in gateway.runs_to_start() if run.run_id == run_id])
         # a scheduler killed mid-run left every instance queued on try 1
         records = [InstanceRecord(t, state=S.QUEUED, try_number=1) for t in TASKS]
         gateway.save_records(dag.dag_id, run_id, records, set())

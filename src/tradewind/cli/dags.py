@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ def _stored(dags_folder: Path | None) -> tuple[Any, Path, list[Any], list[Any]]:
     from tradewind.store import queries as q
     from tradewind.store.engine import session_scope
 
-    folder = (dags_folder or conf.dags_folder()).absolute()
+    folder = Path(os.path.abspath(dags_folder or conf.dags_folder()))
     if not folder.exists():
         fail(f"DAGs folder {folder} does not exist (set --dags-folder or TRADEWIND__CORE__DAGS_FOLDER)")
     store = refreshed_gateway(folder)

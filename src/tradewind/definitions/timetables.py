@@ -125,12 +125,10 @@ class CronDataIntervalTimetable(_PeriodicTimetable):
             )
 
     def _iter(self, start: datetime, forward: bool) -> datetime:
-        from croniter import croniter
-
-        local = start.astimezone(self.tz) if hasattr(self.tz, "utcoffset") else start
-        it = croniter(self.expression, local)
-        found = it.get_next(datetime) if forward else it.get_prev(datetime)
-        return found.astimezone(UTC)
+        try:
+            return _cron_step(self.expression, self.tz, start, forward)
+        except TypeError:  # a time zone object that cannot be a cache key
+            return _cron_step.__wrapped__(self.expression, self.tz, start, forward)
 
     def align_to_prev(self, moment: datetime) -> datetime:
         """``moment`` itself if it is on the schedule, else the schedule time just before it."""
@@ -164,6 +162,18 @@ class CronDataIntervalTimetable(_PeriodicTimetable):
 
     def _end_of(self, start: datetime) -> datetime:
         return self.next_after(start)
+
+
+@functools.lru_cache(maxsize=16384)
+def _cron_step(expression: str, tz: Any, start: datetime, forward: bool) -> datetime:
+    """The schedule time after (or before) ``start``. Cached: a scheduler asks the same question
+    for every DAG of a factory that shares a schedule, at the same moment."""
+    from croniter import croniter
+
+    local = start.astimezone(tz) if hasattr(tz, "utcoffset") else start
+    it = croniter(expression, local)
+    found = it.get_next(datetime) if forward else it.get_prev(datetime)
+    return found.astimezone(UTC)
 
 
 @functools.lru_cache(maxsize=1024)

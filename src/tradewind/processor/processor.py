@@ -123,7 +123,7 @@ class DagProcessor:
         refresh_interval: float | None = None,
         say: Callable[[str], None] | None = None,
     ) -> None:
-        self.folder = Path(folder).absolute()
+        self.folder = Path(os.path.abspath(folder))  # ".." collapsed: one spelling per file
         self.root = str((self.folder if self.folder.is_dir() else self.folder.parent).resolve())
         self.engine = engine
         configured = conf.get("dag_processor", "parsing_processes")

@@ -5,7 +5,7 @@ state machine's own backlog.)"""
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +31,10 @@ class Admission:
     def __init__(self, pool_sizes: dict[str, int]) -> None:
         self.pool_sizes = pool_sizes
         self.pool_used: Counter[str] = Counter()
+        # runs holding instances back for want of room: in a pool, or under a task's
+        # max_active_tis_per_dag (dag_id, task_id); looked at again when that room comes
+        self._blocked_on_pool: defaultdict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._blocked_on_task: defaultdict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
 
     def admit(self, active: ActiveRun, running_across_runs: Callable[[str, str], int]) -> list[InstanceRecord]:
         """Take waiting instances of ``active`` while the limits have room. An instance whose
@@ -45,15 +49,18 @@ class Admission:
             if size is None:
                 active.state.fail_now(record, missing_pool_message(task.pool))
                 continue
+            run = (active.state.context.dag_id, active.state.context.run_id)
             limit = task.max_active_tis_per_dag
             if (
                 limit is not None
                 and running_across_runs(active.dag.dag_id, task.task_id) + per_task[task.task_id] >= limit
             ):
                 held.append(record)
+                self._blocked_on_task[(active.dag.dag_id, task.task_id)].add(run)
                 continue
             if self.pool_used[task.pool] + task.pool_slots > size:
                 held.append(record)
+                self._blocked_on_pool[task.pool].add(run)
                 break
             self.pool_used[task.pool] += task.pool_slots
             per_task[task.task_id] += 1
@@ -61,5 +68,9 @@ class Admission:
         active.waiting.extendleft(reversed(held))
         return admitted
 
-    def release(self, task: SerializedTask) -> None:
+    def release(self, task: SerializedTask, dag_id: str) -> set[tuple[str, str]]:
+        """An instance of ``task`` ended: free its slots. Returns the runs that were waiting for
+        this room."""
         self.pool_used[task.pool] -= task.pool_slots
+        waiting = self._blocked_on_pool.pop(task.pool, set())
+        return waiting | self._blocked_on_task.pop((dag_id, task.task_id), set())

@@ -118,7 +118,7 @@ def drive(
             results = executor.next_results(timeout=0.5) if active.in_flight else []
             active.in_flight -= len(results)
             for result in results:
-                admission.release(state.dag.task_dict[result.key.task_id])
+                admission.release(state.dag.task_dict[result.key.task_id], state.dag.dag_id)
                 state.apply_result(result, no_retry_delay=no_retry_delay)
             flush_events()
             if ready or results:

@@ -97,6 +97,7 @@ class Scheduler:
         self._due: list[tuple[datetime, str]] = []  # (next scheduled run due, dag_id), a heap
         self._due_at: dict[str, datetime] = {}
         self._retries: list[tuple[datetime, tuple[str, str]]] = []  # (retry time, run key), a heap
+        self._retry_at: dict[tuple[str, str], datetime] = {}  # the newest entry of each run in it
         self._touched: set[tuple[str, str]] = set()  # runs to look at in this turn
         self.active: dict[tuple[str, str], ActiveRun] = {}
         self.stats = SchedulerStats()
@@ -112,11 +113,12 @@ class Scheduler:
     # -- DAGs, from the store
     def refresh_dags(self) -> None:
         """Take in DAG rows changed since the last look (new versions, pause flags, removals)."""
-        changes = self.gateway.dag_changes(self._seen_until - SEEN_MARGIN if self._seen_until else None)
+        # rows written since the last look, and a margin for writers whose transaction started
+        # before it (they stamp updated_at when they begin writing)
+        since, self._seen_until = self._seen_until, _now() - SEEN_MARGIN
+        changes = self.gateway.dag_changes(since)
         changed: list[str] = []
         for row in changes:
-            if row.updated_at is not None and (self._seen_until is None or row.updated_at > self._seen_until):
-                self._seen_until = row.updated_at
             if self.rows.get(row.dag_id) == row:
                 continue
             self.rows[row.dag_id] = row
@@ -145,7 +147,7 @@ class Scheduler:
                 continue
             due = row.next_dagrun_create_after
             if due is None:
-                due = now  # unknown: let due_scheduled_runs work it out
+                due = now  # unknown: let create_due_runs work it out
             self._due_at[dag_id] = due
             heapq.heappush(self._due, (due, dag_id))
 
@@ -153,12 +155,14 @@ class Scheduler:
     def create_scheduled_runs(self) -> None:
         """Create the runs of the DAGs whose next run is due (and only of those)."""
         now = _now()
+        due_now: list[SerializedDAG] = []
         while self._due and self._due[0][0] <= now:
             due, dag_id = heapq.heappop(self._due)
             if self._due_at.get(dag_id) != due or dag_id not in self.dags:
                 continue  # superseded entry
             del self._due_at[dag_id]
-            created, next_due = self.gateway.due_scheduled_runs(self.dags[dag_id], now)
+            due_now.append(self.dags[dag_id])
+        for dag_id, (created, next_due) in self.gateway.create_due_runs(due_now, now).items():
             for context in created:
                 self.say(f"created run {context.run_id} of {dag_id}")
             if next_due is not None:
@@ -187,6 +191,7 @@ class Scheduler:
 
     def start_queued_runs(self, states: tuple[str, ...] = ("queued",)) -> None:
         running = Counter(dag_id for dag_id, _ in self.active)
+        started: list[tuple[RunToStart, str]] = []
         for run in self.gateway.runs_to_start(states):
             if (run.dag_id, run.run_id) in self.active or not self._may_start(run):
                 continue
@@ -196,10 +201,9 @@ class Scheduler:
             if run.row.state == "queued" and running[run.dag_id] >= dag.max_active_runs:
                 continue
             running[run.dag_id] += 1
-            if run.dag_hash is None:
-                self.gateway.set_run_version(run.dag_id, run.run_id, dag.version)
             context = context_from_row(run.row, dag)
-            records = self.gateway.load_records(run.dag_id, run.run_id)
+            # a run that never started has no instance records yet
+            records = self.gateway.load_records(run.dag_id, run.run_id) if run.row.start_date else []
             recovered, finished = self._recover_in_flight(dag, context, records)
             if records:
                 state = RunState.restore(dag, context, records, max_map_length=self.max_map_length)
@@ -211,8 +215,9 @@ class Scheduler:
             key = (run.dag_id, run.run_id)
             self.active[key] = ActiveRun(dag, state)
             self._touched.add(key)
-            self.gateway.mark_run_running(run.dag_id, run.run_id)
+            started.append((run, dag.version))
             self.say(f"started run {run.run_id} of {run.dag_id}" + (" (resumed)" if records else ""))
+        self.gateway.mark_runs_running(started)
 
     def _recover_in_flight(
         self, dag: SerializedDAG, context: RunContext, records: list[InstanceRecord]
@@ -266,7 +271,9 @@ class Scheduler:
             self._held_back = set()
         now = _now()
         while self._retries and self._retries[0][0] <= now:
-            self._touched.add(heapq.heappop(self._retries)[1])
+            key = heapq.heappop(self._retries)[1]
+            self._retry_at.pop(key, None)
+            self._touched.add(key)
         items: list[WorkItem] = []
         for key in self._touched:
             active = self.active.get(key)
@@ -311,8 +318,7 @@ class Scheduler:
             active.in_flight -= 1
             task = active.dag.task_dict.get(result.key.task_id)
             if task is not None:
-                self.admission.release(task)
-                self._release_pool(task.pool)
+                self._touched.update(self.admission.release(task, key[0]))
             self._touched.add(key)
             self.stats.results += 1
             if result.machine_fault:
@@ -350,12 +356,6 @@ class Scheduler:
         self._fault_at = None
         self._fault_pause = self._fault_pause_first
 
-    def _release_pool(self, pool: str) -> None:
-        """Room in a pool: runs with instances waiting on a limit get another look."""
-        for key, active in self.active.items():
-            if active.waiting:
-                self._touched.add(key)
-
     def persist_and_finish(self) -> None:
         """Write every change of the runs looked at in this turn in one transaction, then close
         the runs that finished."""
@@ -375,22 +375,26 @@ class Scheduler:
             if changes or expanded:
                 batches.append((dag_id, run_id, changes, expanded))
             retry_at = active.state.next_retry_at()
-            if retry_at is not None:
+            if retry_at is not None and self._retry_at.get(key) != retry_at:
+                self._retry_at[key] = retry_at
                 heapq.heappush(self._retries, (retry_at, key))
         self.gateway.save_many(batches)
+        finished: list[tuple[str, str, DagRunState]] = []
         for key in touched:
             active = self.active.get(key)
             if active is None:
                 continue
             run_state = active.state.dag_run_state()
             if run_state is not DagRunState.RUNNING and active.in_flight == 0:
-                dag_id, run_id = key
-                self.gateway.finish_run(dag_id, run_id, run_state)
-                del self.active[key]
-                self.stats.runs_finished += 1
-                self.say(f"run {run_id} of {dag_id} finished: {run_state}")
-                if dag_id in self.dags and dag_id not in self._due_at and self.only_run_ids is None:
-                    self._index_due([dag_id])  # it may have been held by max_active_runs
+                finished.append((*key, run_state))
+        self.gateway.finish_runs(finished)
+        for dag_id, run_id, run_state in finished:
+            del self.active[(dag_id, run_id)]
+            self._retry_at.pop((dag_id, run_id), None)
+            self.stats.runs_finished += 1
+            self.say(f"run {run_id} of {dag_id} finished: {run_state}")
+            if dag_id in self.dags and dag_id not in self._due_at and self.only_run_ids is None:
+                self._index_due([dag_id])  # it may have been held by max_active_runs
 
     def _timeout(self) -> float:
         waits = [0.5]

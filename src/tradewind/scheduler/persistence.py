@@ -97,42 +97,62 @@ class StoreGateway:
             return {pool.name: pool.slots for pool in q.get_pools(session)}
 
     # -- runs
-    def due_scheduled_runs(self, dag: SerializedDAG, now: datetime) -> tuple[list[RunContext], datetime | None]:
-        """Create the scheduled runs of ``dag`` whose data interval has ended (catchup, end_date
-        and max_active_runs respected). Returns them and when the next one becomes due (None:
-        never, or not until one of its runs ends)."""
-        created: list[RunContext] = []
+    def create_due_runs(
+        self, dags: list[SerializedDAG], now: datetime
+    ) -> dict[str, tuple[list[RunContext], datetime | None]]:
+        """Create the scheduled runs of ``dags`` whose data interval has ended (catchup,
+        end_date and max_active_runs respected), all in one transaction. Returns, per DAG, the
+        runs created and when its next run becomes due (None: never, or not before one of its
+        runs ends)."""
+        found: dict[str, tuple[list[RunContext], datetime | None]] = {}
+        if not dags:
+            return found
+        ids = [dag.dag_id for dag in dags]
         with session_scope(self.engine) as session:
-            row = q.get_dag(session, dag.dag_id)
-            if row is None or row.is_paused or not row.is_active:
-                return created, None
-            last = None
-            start, end = row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end
-            if start is not None and end is not None:
-                last = DataInterval(start, end)
-            active = len(q.list_dag_runs(session, dag.dag_id, states=["queued", "running"]))
-            restriction = Restriction(dag.start_date, dag.end_date, dag.catchup)
-            while True:
-                info = dag.timetable.next_dagrun_info(last, restriction, now)
-                if info is None:
-                    due = None
-                    break
-                if info.end > now:
-                    due = info.end
-                    break
-                if active >= dag.max_active_runs:
-                    due = None  # looked at again when one of its runs ends
-                    break
-                run_id = f"scheduled__{info.start.isoformat()}"
-                if q.get_dag_run(session, dag.dag_id, run_id) is None:
-                    context = run_context_for(dag, info.start, info, run_type="scheduled", run_id=run_id)
-                    self._insert_run(session, context, dag.version)
-                    created.append(context)
-                    active += 1
-                q.set_next_dagrun(session, dag.dag_id, info.start, info.start, info.end)
-                last = info
-            dv.set_next_dagrun_create_after(session, dag.dag_id, due)
-        return created, due
+            rows = {row.dag_id: row for row in q.dag_schedule_rows(session, ids)}
+            active_runs = q.count_active_runs(session, ids)
+            new_runs: list[dict[str, Any]] = []
+            dag_updates: list[dict[str, Any]] = []
+            for dag in dags:
+                row = rows.get(dag.dag_id)
+                if row is None or row.is_paused or not row.is_active:
+                    found[dag.dag_id] = ([], None)
+                    continue
+                start, end = row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end
+                last = DataInterval(start, end) if start is not None and end is not None else None
+                created, due, last = self._due_runs_of(dag, last, active_runs.get(dag.dag_id, 0), now)
+                new_runs.extend(q.run_row(context, dag.version) for context in created)
+                update = {"dag_id": dag.dag_id, "next_dagrun_create_after": due}
+                if last is not None:
+                    update.update(
+                        next_dagrun=last.start,
+                        next_dagrun_data_interval_start=last.start,
+                        next_dagrun_data_interval_end=last.end,
+                    )
+                dag_updates.append(update)
+                found[dag.dag_id] = (created, due)
+            q.insert_runs(session, new_runs)
+            q.update_dag_rows(session, dag_updates)
+        return found
+
+    @staticmethod
+    def _due_runs_of(
+        dag: SerializedDAG, last: DataInterval | None, active: int, now: datetime
+    ) -> tuple[list[RunContext], datetime | None, DataInterval | None]:
+        created: list[RunContext] = []
+        restriction = Restriction(dag.start_date, dag.end_date, dag.catchup)
+        while True:
+            info = dag.timetable.next_dagrun_info(last, restriction, now)
+            if info is None:
+                return created, None, last
+            if info.end > now:
+                return created, info.end, last
+            if active >= dag.max_active_runs:
+                return created, None, last  # looked at again when one of its runs ends
+            run_id = f"scheduled__{info.start.isoformat()}"
+            created.append(run_context_for(dag, info.start, info, run_type="scheduled", run_id=run_id))
+            active += 1
+            last = info
 
     def _insert_run(self, session: Any, context: RunContext, dag_hash: str | None) -> None:
         q.create_dag_run(
@@ -185,24 +205,37 @@ class StoreGateway:
             session.expunge_all()
         return [RunToStart(r.dag_id, r.run_id, r.dag_hash, r) for r in rows]
 
-    def set_run_version(self, dag_id: str, run_id: str, dag_hash: str) -> None:
-        with session_scope(self.engine) as session:
-            session.execute(
-                update(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id).values(dag_hash=dag_hash),
-                execution_options={"synchronize_session": False},
-            )
+    def mark_runs_running(self, runs: list[tuple[RunToStart, str]]) -> None:
+        """Mark runs the scheduler took on as running (each keeps its first start date), and
+        record the DAG version of those created before there was one, in one transaction."""
+        now = _now()
+        updates = [
+            {
+                "id": run.row.id,
+                "state": "running",
+                "start_date": run.row.start_date or now,
+                "end_date": None,
+                "dag_hash": dag_hash,
+            }
+            for run, dag_hash in runs
+        ]
+        if updates:
+            with session_scope(self.engine) as session:
+                session.execute(update(DagRun), updates)
 
-    def mark_run_running(self, dag_id: str, run_id: str) -> None:
+    def finish_runs(self, finished: list[tuple[str, str, DagRunState]]) -> None:
+        """Record the end of these runs, in one transaction."""
+        if not finished:
+            return
+        now = _now()
         with session_scope(self.engine) as session:
-            run = q.get_dag_run(session, dag_id, run_id)
-            if run is not None and run.state != "running":
-                q.update_dag_run(
-                    session, dag_id, run_id, state="running", start_date=run.start_date or _now(), end_date=None
+            for dag_id, run_id, state in finished:
+                session.execute(
+                    update(DagRun)
+                    .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+                    .values(state=str(state), end_date=now),
+                    execution_options={"synchronize_session": False},
                 )
-
-    def finish_run(self, dag_id: str, run_id: str, state: DagRunState) -> None:
-        with session_scope(self.engine) as session:
-            q.update_dag_run(session, dag_id, run_id, state=str(state), end_date=_now())
 
     def list_runs(self, dag_id: str) -> list[Any]:
         with session_scope(self.engine) as session:

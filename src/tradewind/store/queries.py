@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.definitions.states import DagRunState
@@ -295,6 +295,66 @@ def update_dag_run(
         run.conf = dict(conf)
     session.flush()
     return run
+
+
+def run_row(context: Any, dag_hash: str | None) -> dict[str, Any]:
+    """The values of a new queued run (for :func:`insert_runs`)."""
+    return {
+        "dag_id": context.dag_id,
+        "run_id": context.run_id,
+        "logical_date": context.logical_date,
+        "data_interval_start": context.data_interval_start,
+        "data_interval_end": context.data_interval_end,
+        "run_type": context.run_type,
+        "conf": dict(context.conf or {}),
+        "state": str(DagRunState.QUEUED),
+        "queued_at": _now(),
+        "dag_hash": dag_hash,
+    }
+
+
+def insert_runs(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert queued runs in one statement; a run_id the DAG already has is left as it is."""
+    if rows:
+        stmt = dialect_insert(session, DagRun).on_conflict_do_nothing(index_elements=["dag_id", "run_id"])
+        session.execute(stmt, list(rows))
+
+
+def count_active_runs(session: Session, dag_ids: Sequence[str]) -> dict[str, int]:
+    """dag_id -> number of queued or running runs, for ``dag_ids``."""
+    found: dict[str, int] = {}
+    for start in range(0, len(dag_ids), 500):
+        query = (
+            select(DagRun.dag_id, func.count())
+            .where(DagRun.dag_id.in_(dag_ids[start : start + 500]), DagRun.state.in_(["queued", "running"]))
+            .group_by(DagRun.dag_id)
+        )
+        found.update({dag_id: int(n) for dag_id, n in session.execute(query)})
+    return found
+
+
+def dag_schedule_rows(session: Session, dag_ids: Sequence[str]) -> list[Any]:
+    """Pause flag, activity and last scheduled interval of ``dag_ids``."""
+    found: list[Any] = []
+    for start in range(0, len(dag_ids), 500):
+        query = select(
+            DagModel.dag_id,
+            DagModel.is_paused,
+            DagModel.is_active,
+            DagModel.next_dagrun_data_interval_start,
+            DagModel.next_dagrun_data_interval_end,
+        ).where(DagModel.dag_id.in_(dag_ids[start : start + 500]))
+        found.extend(session.execute(query))
+    return found
+
+
+def update_dag_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Update DAG rows by dag_id (each row names the columns it sets), in few statements."""
+    by_shape: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for shape_rows in by_shape.values():
+        session.execute(update(DagModel), list(shape_rows))
 
 
 # --- pools --------------------------------------------------------------------------------------
