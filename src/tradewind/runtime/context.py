@@ -32,11 +32,30 @@ def _ds_format(ds: str, input_format: str, output_format: str) -> str:
 MACROS = SimpleNamespace(datetime=datetime, timedelta=timedelta, ds_add=_ds_add, ds_format=_ds_format)
 
 
+_dates: list[Any] = [None, None]  # the last run's three dates, and their pendulum forms and texts
+
+
+def _run_dates(run: RunContext) -> tuple[Any, Any, Any, dict[str, str]]:
+    """The run's dates as pendulum values, and the strings made from them: the same for every
+    instance of the run, so kept for the last run seen (a worker runs many of one in a row)."""
+    key = (run.logical_date, run.data_interval_start, run.data_interval_end)
+    if _dates[0] != key:
+        logical_date = _pendulum(run.logical_date)
+        ts = logical_date.isoformat()
+        texts = {
+            "ds": logical_date.strftime("%Y-%m-%d"),
+            "ds_nodash": logical_date.strftime("%Y%m%d"),
+            "ts": ts,
+            "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
+            "ts_nodash_with_tz": ts.replace("-", "").replace(":", ""),
+        }
+        _dates[0] = key
+        _dates[1] = (logical_date, _pendulum(run.data_interval_start), _pendulum(run.data_interval_end), texts)
+    return _dates[1]  # type: ignore[no-any-return]
+
+
 def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstance) -> dict[str, Any]:
-    logical_date = _pendulum(run.logical_date)
-    interval_start = _pendulum(run.data_interval_start)
-    interval_end = _pendulum(run.data_interval_end)
-    ts = logical_date.isoformat()
+    logical_date, interval_start, interval_end, texts = _run_dates(run)
     dag_run = SimpleNamespace(
         dag_id=run.dag_id,
         run_id=run.run_id,
@@ -54,7 +73,7 @@ def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstan
         "task": task,
         "ti": ti,
         "task_instance": ti,
-        "task_instance_key_str": f"{run.dag_id}__{ti.task_id}__{logical_date.strftime('%Y%m%d')}",
+        "task_instance_key_str": f"{run.dag_id}__{ti.task_id}__{texts['ds_nodash']}",
         "params": params,
         "run_id": run.run_id,
         "dag_run": dag_run,
@@ -63,11 +82,7 @@ def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstan
         "execution_date": logical_date,
         "data_interval_start": interval_start,
         "data_interval_end": interval_end,
-        "ds": logical_date.strftime("%Y-%m-%d"),
-        "ds_nodash": logical_date.strftime("%Y%m%d"),
-        "ts": ts,
-        "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
-        "ts_nodash_with_tz": ts.replace("-", "").replace(":", ""),
+        **texts,
         "macros": MACROS,
         "test_mode": run.test_mode,
         "map_index_template": getattr(task, "map_index_template", None),

@@ -11,13 +11,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TextIO
+from typing import Any, TextIO
 
 from tradewind.definitions.instance_key import TaskInstanceKey
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
 
 def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """``2025-07-01T06:00:00.123Z``; the date and time part is formatted once per second."""
+    now = datetime.now(UTC)
+    whole = now.replace(microsecond=0)
+    if whole != _second[0]:
+        _second[0], _second[1] = whole, whole.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_second[1]}.{now.microsecond // 1000:03d}Z"
 
 
 class TaskLogWriter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,19 +23,32 @@ def call_with_context(
     context keys it declares by name and that the arguments do not already give.
     """
     args = list(args)
-    signature = inspect.signature(fn)
-    params = signature.parameters
-    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    positional = [p.name for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    accepts_any, by_keyword, positional = _call_shape(fn)
     filled = set(positional[: len(args)])
     call_kwargs: dict[str, Any] = {}
     for name, value in context.items():
-        if name in filled:
-            continue
-        if accepts_any or (name in params and params[name].kind is not inspect.Parameter.POSITIONAL_ONLY):
+        if name not in filled and (accepts_any or name in by_keyword):
             call_kwargs[name] = value
     call_kwargs.update(kwargs)
     return fn(*args, **call_kwargs)
+
+
+def _call_shape(fn: Callable[..., Any]) -> tuple[bool, frozenset[str], list[str]]:
+    """Whether ``fn`` takes ``**kwargs``, the names it takes by keyword, and its positional
+    names in order: worked out once per function (a mapped task calls it once per instance)."""
+    try:
+        return _call_shape_cached(fn)
+    except TypeError:  # not hashable
+        return _call_shape_cached.__wrapped__(fn)
+
+
+@functools.lru_cache(maxsize=4096)
+def _call_shape_cached(fn: Callable[..., Any]) -> tuple[bool, frozenset[str], list[str]]:
+    params = inspect.signature(fn).parameters
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    by_keyword = frozenset(name for name, p in params.items() if p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+    positional = [p.name for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return accepts_any, by_keyword, positional
 
 
 class PythonOperator(BaseOperator):
