@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,13 +35,53 @@ def load_bag(dags_folder: Path | None) -> DagBag:
         raise  # unreachable: fail() exits
 
 
-def parse_logical_date(value: str | None) -> datetime | None:
+ID_LENGTH = 250  # the store's limit for dag_id, run_id, task_id and pool names
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def id_problem(value: str) -> str | None:
+    """What is wrong with an id (dag_id, run_id, task_id, pool name), or None when it is fine."""
+    if not value:
+        return "must not be empty"
+    found = CONTROL.search(value)
+    if found:
+        return f"contains the control character {found.group()!r}: use printable characters only"
+    if len(value) > ID_LENGTH:
+        return f"is {len(value)} characters long: use at most {ID_LENGTH} characters"
+    return None
+
+
+def checked_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for every id argument or option: no control characters, no empty ids,
+    at most 250 characters, so an id never breaks a log line or a table row."""
+    if value is None:
+        return None
+    problem = id_problem(value)
+    if problem:
+        raise click.BadParameter(f"{value[:40]!r}{'...' if len(value) > 40 else ''} {problem}")
+    return value
+
+
+def checked_regex(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for ``--task-regex``: the pattern must compile."""
+    if value is None:
+        return None
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a valid regular expression ({exc}): escape characters meant literally, e.g. '\\['"
+        ) from None
+    return value
+
+
+def parse_logical_date(value: str | None, what: str = "logical date") -> datetime | None:
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"logical date {value!r} is not an ISO date or datetime (e.g. 2025-07-01 or 2025-07-01T06:00:00+00:00)")
+        fail(f"{what} {value!r} is not an ISO date or datetime (e.g. 2025-07-01 or 2025-07-01T06:00:00+00:00)")
         raise
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_bag, load_dag, parse_conf, parse_logical_date
+from tradewind.cli.common import checked_id, dags_folder_option, load_bag, load_dag, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.config import conf
 from tradewind.definitions.dag import DAG
@@ -126,7 +126,7 @@ def _task_kind(task: Any) -> str:
 
 
 @dags.command("show")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @dags_folder_option
 @click.option("--format", "fmt", type=click.Choice(["text", "dot"]), default="text", show_default=True)
 def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
@@ -173,7 +173,7 @@ def instance_rows(state: RunState) -> list[dict[str, Any]]:
 
 
 @dags.command("test")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @click.argument("logical_date", required=False)
 @dags_folder_option
 @click.option("--conf", "-c", help="JSON object passed as the run's conf (overrides params).")

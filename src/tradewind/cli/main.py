@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import click
 
 from tradewind import __version__
@@ -21,8 +24,35 @@ from tradewind.cli.pools import pools
 from tradewind.cli.runs import backfill, clear
 from tradewind.cli.tasks import tasks
 
+DEBUG_VARIABLE = "TRADEWIND_DEBUG"
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class GuardedGroup(click.Group):
+    """The root group: an exception no command turned into a message becomes one line and
+    exit code 1, not a traceback (set TRADEWIND_DEBUG=1 to see the traceback).
+
+    Click's own errors (usage errors, exit 2; aborts) and SystemExit pass through unchanged."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted", err=True)
+            raise SystemExit(130) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+                raise
+            message = " ".join(str(exc).split()) or "(no message)"
+            click.echo(
+                f"Error: {type(exc).__name__}: {message} (rerun with {DEBUG_VARIABLE}=1 to see the traceback)",
+                err=True,
+            )
+            raise SystemExit(1) from None
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tradewind")
 def main() -> None:
     """tradewind: run Airflow-style DAGs, with dynamic DAGs and task mapping, fast and light."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, parse_conf, parse_logical_date
+from tradewind.cli.common import checked_id, dags_folder_option, parse_conf, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.config import conf, home
 from tradewind.definitions.states import TaskInstanceState
@@ -128,7 +128,9 @@ def say_processor(message: str) -> None:
 executor_option = click.option(
     "--executor", type=click.Choice(["local"]), default="local", show_default=True, help="Where tasks run."
 )
-parallelism_option = click.option("--parallelism", type=int, default=None, help="Worker processes (default: CPUs).")
+parallelism_option = click.option(
+    "--parallelism", type=click.IntRange(min=1), default=None, help="Worker processes, 1 or more (default: CPUs)."
+)
 
 
 @click.command("scheduler")
@@ -191,11 +193,11 @@ def standalone_command(dags_folder: Path | None, parallelism: int | None) -> Non
 
 
 @click.command("trigger")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @dags_folder_option
 @click.option("--conf", "-c", "run_conf", help="JSON object passed as the run's conf.")
 @click.option("--logical-date", "-l", help="Logical date of the run (default: now).")
-@click.option("--run-id", "-r", help="Run id (default: manual__<logical date>).")
+@click.option("--run-id", "-r", callback=checked_id, help="Run id (default: manual__<logical date>).")
 @output_option
 def trigger(
     dag_id: str,
@@ -227,7 +229,7 @@ def _set_paused(dag_id: str, dags_folder: Path | None, paused: bool) -> None:
 
 
 @click.command("pause")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @dags_folder_option
 def pause(dag_id: str, dags_folder: Path | None) -> None:
     """Pause a DAG: no new runs start."""
@@ -235,7 +237,7 @@ def pause(dag_id: str, dags_folder: Path | None) -> None:
 
 
 @click.command("unpause")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @dags_folder_option
 def unpause(dag_id: str, dags_folder: Path | None) -> None:
     """Unpause a DAG: its schedule and queued runs go on."""
@@ -247,11 +249,22 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @click.command("list-runs")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @output_option
 def list_runs(dag_id: str, output: str) -> None:
     """The runs of a DAG, newest first, with the DAG version each runs."""
     store = gateway()
+    runs = store.list_runs(dag_id)
+    if not runs:
+        from tradewind.store import queries as q
+        from tradewind.store.engine import session_scope
+
+        if dag_id not in store.latest_dags([dag_id]):
+            refreshed_gateway(None)  # a DAG file the DAG processor has not stored yet
+        with session_scope(store.engine) as session:
+            known = q.get_dag(session, dag_id) is not None
+        if not known:
+            fail(f"DAG '{dag_id}' not found (see `tradewind dags list` for the DAGs there are)")
     versions = store.version_numbers(dag_id)
     rows = [
         {
@@ -264,7 +277,7 @@ def list_runs(dag_id: str, output: str) -> None:
             "end_date": _iso(r.end_date),
             "dag_version": versions.get(r.dag_hash),
         }
-        for r in store.list_runs(dag_id)
+        for r in runs
     ]
     if output == "json":
         print_json(rows)
@@ -277,8 +290,8 @@ STATE_CHOICES = [str(s) for s in TaskInstanceState] + ["none"]
 
 
 @click.command("states-for-dag-run")
-@click.argument("dag_id")
-@click.argument("run_id")
+@click.argument("dag_id", callback=checked_id)
+@click.argument("run_id", callback=checked_id)
 @click.option(
     "--state",
     "states",
@@ -286,7 +299,7 @@ STATE_CHOICES = [str(s) for s in TaskInstanceState] + ["none"]
     type=click.Choice(STATE_CHOICES),
     help="Only instances in this state (repeatable).",
 )
-@click.option("--task-id", default=None, help="Only the instances of this task.")
+@click.option("--task-id", default=None, callback=checked_id, help="Only the instances of this task.")
 @click.option("--limit", type=click.IntRange(min=0), default=1000, show_default=True, help="Rows to show (0: all).")
 @click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True, help="Rows to skip first.")
 @output_option

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tradewind.cli.common import checked_id
 from tradewind.cli.output import fail, output_option, print_json, print_table
 from tradewind.errors import TradewindError
 
@@ -42,7 +43,7 @@ def list_pools(output: str) -> None:
 
 
 @pools.command("set")
-@click.argument("name")
+@click.argument("name", callback=checked_id)
 @click.argument("slots", type=int)
 @click.option("--description", default=None, help="What the pool is for.")
 def set_pool(name: str, slots: int, description: str | None) -> None:

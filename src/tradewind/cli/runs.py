@@ -10,19 +10,19 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import dags_folder_option, parse_logical_date
-from tradewind.cli.orchestrator import stored_dag
+from tradewind.cli.common import checked_id, checked_regex, dags_folder_option, parse_logical_date
+from tradewind.cli.orchestrator import parallelism_option, stored_dag
 from tradewind.cli.output import fail
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
 
 
 @click.command("backfill")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @click.option("--start-date", "-s", required=True, help="First logical date to run (ISO).")
 @click.option("--end-date", "-e", required=True, help="Last logical date to run (ISO).")
 @dags_folder_option
-@click.option("--parallelism", type=int, default=None, help="Worker processes (default: CPUs).")
+@parallelism_option
 def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | None, parallelism: int | None) -> None:
     """Run every scheduled interval between two dates, with a progress bar of runs and tasks.
 
@@ -32,8 +32,9 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
 
     from tradewind.scheduler.lock import DatabaseLease, LeaseLost, LockHeld, SchedulerLock
 
+    start = parse_logical_date(start_date, "--start-date")
+    end = parse_logical_date(end_date, "--end-date")
     store, dag = stored_dag(dag_id, dags_folder)
-    start, end = parse_logical_date(start_date), parse_logical_date(end_date)
     if start is None or end is None or end < start:
         fail("--end-date is before --start-date")
     try:
@@ -83,11 +84,21 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
 
 
 @click.command("clear")
-@click.argument("dag_id")
-@click.option("--task-regex", "-t", default=None, help="Only tasks whose id matches this regular expression.")
-@click.option("--map-index", type=int, default=None, help="Only this instance of mapped tasks.")
+@click.argument("dag_id", callback=checked_id)
+@click.option(
+    "--task-regex",
+    "-t",
+    default=None,
+    callback=checked_regex,
+    help="Only tasks whose id matches this regular expression.",
+)
+@click.option(
+    "--map-index", type=click.IntRange(min=-1), default=None, help="Only this instance of mapped tasks (-1: unmapped)."
+)
 @click.option("--only-failed", is_flag=True, help="Only failed and upstream_failed instances.")
-@click.option("--run-id", default=None, help="Only this run (default: every finished run of the DAG).")
+@click.option(
+    "--run-id", default=None, callback=checked_id, help="Only this run (default: every finished run of the DAG)."
+)
 @click.option("--no-downstream", is_flag=True, help="Do not clear the downstream tasks too.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @dags_folder_option
@@ -110,6 +121,13 @@ def clear(
         "only_failed": only_failed,
         "downstream": not no_downstream,
     }
+    if run_id is not None:
+        from tradewind.store import queries as q
+        from tradewind.store.engine import session_scope
+
+        with session_scope(store.engine) as session:
+            if q.get_dag_run(session, dag_id, run_id) is None:
+                fail(str(q.DagRunNotFound(dag_id, run_id)))
     try:
         cleared: list[Any] = store.clear(dag, dry_run=True, **selection)
     except TradewindError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tradewind.cli.common import dags_folder_option, load_dag, parse_logical_date
+from tradewind.cli.common import checked_id, dags_folder_option, load_dag, parse_logical_date
 from tradewind.cli.output import fail, output_option, print_json
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.errors import TradewindError
@@ -19,7 +19,7 @@ def tasks() -> None:
 
 
 @tasks.command("list")
-@click.argument("dag_id")
+@click.argument("dag_id", callback=checked_id)
 @dags_folder_option
 @output_option
 def list_tasks(dag_id: str, dags_folder: Path | None, output: str) -> None:
@@ -33,10 +33,16 @@ def list_tasks(dag_id: str, dags_folder: Path | None, output: str) -> None:
 
 
 @tasks.command("test")
-@click.argument("dag_id")
-@click.argument("task_id")
+@click.argument("dag_id", callback=checked_id)
+@click.argument("task_id", callback=checked_id)
 @click.argument("logical_date", required=False)
-@click.option("--map-index", type=int, default=-1, show_default=True, help="Which instance of a mapped task to run.")
+@click.option(
+    "--map-index",
+    type=click.IntRange(min=-1),
+    default=-1,
+    show_default=True,
+    help="Which instance of a mapped task to run.",
+)
 @dags_folder_option
 @output_option
 def test(

@@ -218,6 +218,8 @@ def create_dag_run(
         raise TradewindError(f"run_type must be one of {', '.join(RUN_TYPES)}, got {run_type!r}")
     if not run_id or len(run_id) > ID_LENGTH:
         raise TradewindError(f"run_id must be 1 to {ID_LENGTH} characters long, got {len(run_id)}")
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in run_id):
+        raise TradewindError(f"run_id {run_id!r} contains a control character: use printable characters only")
     stmt = (
         dialect_insert(session, DagRun)
         .values(
