@@ -177,6 +177,11 @@ def _param(value: Any) -> dict[str, Any]:
 def serialize_dag(dag: DAG) -> dict[str, Any]:
     """The JSON form of ``dag``: deterministic (the same DAG gives the same text) and readable
     without tradewind's classes. Raises DagDefinitionError for what cannot be serialised."""
+    return serialize_with_hash(dag)[0]
+
+
+def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
+    """``serialize_dag(dag)`` and its version hash, encoding the JSON once."""
     data = {
         "format": FORMAT_VERSION,
         "dag_id": dag.dag_id,
@@ -198,10 +203,10 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "tasks": [_task(task) for task in dag.topological_sort()],
     }
     try:
-        json.dumps(data, allow_nan=False)
+        text = canonical_json(data)
     except (TypeError, ValueError) as exc:
         raise DagDefinitionError(f"DAG '{dag.dag_id}' cannot be stored: {exc} (params must be JSON values)") from None
-    return data
+    return data, hashlib.sha256(text.encode()).hexdigest()
 
 
 def canonical_json(data: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ reads, helper modules it imports): the processor re-imports the file when any of
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tradewind.definitions.serialized import dag_hash, serialize_dag
+from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.errors import DagDefinitionError
 from tradewind.loader.dagbag import import_dag_file
 
@@ -69,14 +70,17 @@ def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     if error is None:
+        # the DAGs stay alive to the end of this short-lived process: collecting garbage among
+        # them while serialising (a collection walks every one) would cost more than it frees
+        gc.disable()
         try:
             for dag in dags:
                 if dag.dag_id in seen:
                     raise DagDefinitionError(f"DAG id '{dag.dag_id}' is defined twice in this file")
                 seen.add(dag.dag_id)
                 dag.validate()
-                data = serialize_dag(dag)
-                found.append({"data": data, "hash": dag_hash(data)})
+                data, digest = serialize_with_hash(dag)
+                found.append({"data": data, "hash": digest})
         except DagDefinitionError as exc:
             message = f"{type(exc).__name__}: {exc}"
             return {"dags": [], "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}

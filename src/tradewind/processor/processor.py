@@ -12,13 +12,15 @@ folder costs one ``stat`` per file (and per file it read) when nothing changed.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from pathlib import Path
@@ -27,7 +29,6 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tradewind.config import conf
-from tradewind.definitions.serialized import SerializedDAG
 from tradewind.loader.ignore import iter_dag_files
 from tradewind.processor.parse import child_main
 from tradewind.store import dag_versions as dv
@@ -81,10 +82,10 @@ def content_hash(paths: list[str]) -> str:
     return digest.hexdigest()
 
 
-def _paused_at_creation(dag: SerializedDAG) -> bool:
-    if dag.is_paused_upon_creation is not None:
-        return dag.is_paused_upon_creation
-    return bool(conf.get("core", "dags_are_paused_at_creation"))
+def _paused_at_creation(data: dict[str, Any], default: bool) -> bool:
+    """The DAG's own ``is_paused_upon_creation``, else ``[core] dags_are_paused_at_creation``."""
+    own = data.get("is_paused_upon_creation")
+    return default if own is None else bool(own)
 
 
 def _mp_context() -> Any:
@@ -93,6 +94,18 @@ def _mp_context() -> Any:
         ctx.set_forkserver_preload(PRELOAD)
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Garbage collection off for a while (restored as it was)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _exit_cause(exitcode: int | None) -> str:
@@ -260,7 +273,8 @@ class DagProcessor:
             child.conn.close()
             self._children.remove(child)
             if child.data:
-                outcome = json.loads(child.data)
+                with _no_gc():  # thousands of small dicts: collections would walk them again and again
+                    outcome = json.loads(child.data)
             elif late and not finished:
                 outcome = {"error": f"TimeoutError: importing this file took longer than {self.kill_timeout:g}s"}
             else:
@@ -271,6 +285,10 @@ class DagProcessor:
 
     # -- storing
     def _store(self, finished: list[tuple[_Child, dict[str, Any]]], report: ProcessorReport) -> None:
+        with _no_gc():
+            self._store_all(finished, report)
+
+    def _store_all(self, finished: list[tuple[_Child, dict[str, Any]]], report: ProcessorReport) -> None:
         stored = self._stored()
         freed: set[str] = set()  # DAG ids a file stopped defining
         with session_scope(self.engine) as session:
@@ -297,20 +315,19 @@ class DagProcessor:
                     dag_ids = known.dag_ids if known else []
                 else:
                     dv.set_import_error(session, path, None)
-                    versions = []
-                    for entry in found:
-                        dag = SerializedDAG(entry["data"], entry["hash"])
-                        versions.append(
-                            dv.DagVersionInput(
-                                dag_id=dag.dag_id,
-                                dag_hash=entry["hash"],
-                                data=entry["data"],
-                                schedule=dag.schedule,
-                                tags=dag.tags,
-                                max_active_runs=dag.max_active_runs,
-                                paused_at_creation=_paused_at_creation(dag),
-                            )
+                    paused = bool(conf.get("core", "dags_are_paused_at_creation"))
+                    versions = [
+                        dv.DagVersionInput(
+                            dag_id=entry["data"]["dag_id"],
+                            dag_hash=entry["hash"],
+                            data=entry["data"],
+                            schedule=entry["data"]["schedule"],
+                            tags=list(entry["data"]["tags"]),
+                            max_active_runs=entry["data"]["max_active_runs"],
+                            paused_at_creation=_paused_at_creation(entry["data"], paused),
                         )
+                        for entry in found
+                    ]
                     report.new_versions += dv.store_versions(session, path, versions)
                     if known is not None:
                         dropped = set(known.dag_ids) - set(dag_ids)

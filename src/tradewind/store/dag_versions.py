@@ -134,9 +134,9 @@ def store_versions(session: Session, fileloc: str, dags: Iterable[DagVersionInpu
             }
         )
     if new_versions:
-        stmt = dialect_insert(session, SerializedDagModel)
+        stmt = dialect_insert(session, SerializedDagModel.__table__)
         session.execute(stmt.on_conflict_do_nothing(index_elements=["dag_id", "dag_hash"]), new_versions)
-    stmt = dialect_insert(session, DagModel)
+    stmt = dialect_insert(session, DagModel.__table__)
     # a DAG already known keeps its pause flag
     refresh = {c: getattr(stmt.excluded, c) for c in dag_rows[0] if c not in ("dag_id", "is_paused")}
     session.execute(stmt.on_conflict_do_update(index_elements=["dag_id"], set_=refresh), dag_rows)
