@@ -41,6 +41,7 @@ def _stored(dags_folder: Path | None) -> tuple[Any, Path, list[Any], list[Any]]:
     """The store brought up to date with the folder, and its active DAGs and import errors
     under that folder."""
     from tradewind.cli.orchestrator import refreshed_gateway
+    from tradewind.store import dag_versions as dv
     from tradewind.store import queries as q
     from tradewind.store.engine import session_scope
 
@@ -49,7 +50,7 @@ def _stored(dags_folder: Path | None) -> tuple[Any, Path, list[Any], list[Any]]:
         fail(f"DAGs folder {folder} does not exist (set --dags-folder or TRADEWIND__CORE__DAGS_FOLDER)")
     store = refreshed_gateway(folder)
     with session_scope(store.engine) as session:
-        rows = [r for r in q.list_dags(session, only_active=True) if _under(r.fileloc, folder)]
+        rows = [r for r in dv.active_dags(session) if _under(r.fileloc, folder)]
         errors = [e for e in q.list_import_errors(session) if _under(e.filename, folder)]
         session.expunge_all()
     return store, folder, rows, errors
@@ -64,7 +65,7 @@ def list_dags(dags_folder: Path | None, output: str) -> None:
     _, folder, stored, errors = _stored(dags_folder)
     files = {path: _relative(path, folder) for path in {row.fileloc for row in stored}}
     rows = [
-        {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": list(row.tags or [])}
+        {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": row.tags}
         for row in stored
     ]
     if output == "json":

@@ -231,6 +231,25 @@ def changed_dags(session: Session, since: datetime | None) -> list[DagState]:
     return [DagState(*row) for row in session.execute(query)]
 
 
+@dataclass(frozen=True)
+class ListedDag:
+    dag_id: str
+    fileloc: str
+    schedule: str | None
+    tags: list[str]
+
+
+def active_dags(session: Session) -> list[ListedDag]:
+    """What `dags list` shows of every active DAG, ordered by dag_id (plain rows, no ORM objects:
+    there may be 10,000)."""
+    query = (
+        select(DagModel.dag_id, DagModel.fileloc, DagModel.schedule, DagModel.tags)
+        .where(DagModel.is_active)
+        .order_by(DagModel.dag_id)
+    )
+    return [ListedDag(r[0], r[1], r[2], list(r[3] or [])) for r in session.execute(query)]
+
+
 def get_version(session: Session, dag_id: str, dag_hash: str) -> tuple[int, dict[str, Any]] | None:
     row = session.execute(
         select(SerializedDagModel.version_number, SerializedDagModel.data).where(
