@@ -65,8 +65,7 @@ def list_dags(dags_folder: Path | None, output: str) -> None:
     _, folder, stored, errors = _stored(dags_folder)
     files = {path: _relative(path, folder) for path in {row.fileloc for row in stored}}
     rows = [
-        {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": row.tags}
-        for row in stored
+        {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": row.tags} for row in stored
     ]
     if output == "json":
         print_json(rows)
