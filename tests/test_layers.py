@@ -22,7 +22,7 @@ ALLOWED = {
     "processor": {"definitions", "loader", "store", "processor"},
     "scheduler": {"definitions", "runtime", "executors", "loader", "store", "processor", "scheduler"},
 }
-SHARED = {"errors", "config", "timeouts", "serde"}
+SHARED = {"errors", "config", "timeouts", "processes", "serde"}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

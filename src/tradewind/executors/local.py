@@ -30,8 +30,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import connection as mp_connection
@@ -51,6 +50,7 @@ from tradewind.executors.local_worker import (
     open_log,
     worker_main,
 )
+from tradewind.processes import starting_cleanly
 from tradewind.runtime.logs import TaskLogWriter
 from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
 
@@ -139,25 +139,6 @@ def worker_sys_path() -> list[str]:
             continue
         chosen.append(entry)
     return chosen
-
-
-@contextmanager
-def _starting_cleanly(path: list[str]) -> Iterator[None]:
-    """While a worker starts: a fork server or resource tracker started now gets no '' on its
-    path (``PYTHONSAFEPATH``), and the path the child is prepared with (from which it runs the
-    main script again, and which Python 3.12+ fork servers preload with) is ``path``."""
-    saved_env = os.environ.get("PYTHONSAFEPATH")
-    saved_path = sys.path[:]
-    os.environ["PYTHONSAFEPATH"] = "1"
-    sys.path[:] = path
-    try:
-        yield
-    finally:
-        sys.path[:] = saved_path
-        if saved_env is None:
-            os.environ.pop("PYTHONSAFEPATH", None)
-        else:
-            os.environ["PYTHONSAFEPATH"] = saved_env
 
 
 def _describe(item: WorkItem) -> str:
@@ -282,7 +263,7 @@ class LocalExecutor:
             name="tradewind-worker",
             daemon=True,
         )
-        with _starting_cleanly(path):
+        with starting_cleanly(path):
             process.start()
         task_reader.close()
         result_writer.close()

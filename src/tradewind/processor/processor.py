@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from tradewind.config import conf
 from tradewind.loader.ignore import iter_dag_files
+from tradewind.processes import path_without_cwd, starting_cleanly
 from tradewind.processor.parse import child_main
 from tradewind.store import dag_versions as dv
 from tradewind.store.engine import session_scope
@@ -231,7 +232,8 @@ class DagProcessor:
             name="tradewind-dag-processor",
             daemon=True,
         )
-        process.start()
+        with starting_cleanly(path_without_cwd()):  # no module of the current directory in children
+            process.start()
         writer.close()
         self.imports += 1
         self._children.append(_Child(path, process, reader, time.monotonic(), stamps, digest))
