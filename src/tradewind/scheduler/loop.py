@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy.exc import OperationalError
+
 from tradewind.config import conf
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.serialized import SerializedDAG
@@ -90,6 +92,14 @@ class Scheduler:
         self._paused_until = 0.0
         self._fault_at: datetime | None = None  # when the last faulty try ended (None: no fault now)
         self._held_back: set[tuple[str, str]] = set()  # runs to look at once the pause ends
+        # a store that refuses writes (or cannot be reached): the turn's store calls are tried
+        # again once the pause (the same one) ends; work marked queued in memory is sent only
+        # after that state is written (_unsent)
+        self._store_error: str | None = None
+        self._store_pause = self._fault_pause_first
+        self._unsent: list[WorkItem] = []
+        self._to_mark: list[tuple[RunToStart, str]] = []  # runs taken on, not yet marked running
+        self._resumed = False  # runs left running by a scheduler that stopped were taken on
         self.dags: dict[str, SerializedDAG] = {}  # newest version of each active DAG
         self.rows: dict[str, DagState] = {}
         self._versions: dict[tuple[str, str], SerializedDAG] = {}
@@ -115,23 +125,26 @@ class Scheduler:
         """Take in DAG rows changed since the last look (new versions, pause flags, removals)."""
         # rows written since the last look, and a margin for writers whose transaction started
         # before it (they stamp updated_at when they begin writing)
-        since, self._seen_until = self._seen_until, _now() - SEEN_MARGIN
-        changes = self.gateway.dag_changes(since)
-        changed: list[str] = []
-        for row in changes:
-            if self.rows.get(row.dag_id) == row:
-                continue
-            self.rows[row.dag_id] = row
-            changed.append(row.dag_id)
+        # (nothing is changed in memory before every read succeeded: a store that fails here is
+        # asked the same again)
+        seen_until = _now() - SEEN_MARGIN
+        changes = self.gateway.dag_changes(self._seen_until)
+        new_rows = {row.dag_id: row for row in changes if self.rows.get(row.dag_id) != row}
+        changed = list(new_rows)
         if not changed:
+            self._seen_until = seen_until
             return
-        current = [i for i in changed if self.rows[i].is_active and self.rows[i].dag_hash]
-        stale = [i for i in current if i not in self.dags or self.dags[i].version != self.rows[i].dag_hash]
-        self.dags.update(self.gateway.latest_dags(stale) if stale else {})
+        current = [i for i in changed if new_rows[i].is_active and new_rows[i].dag_hash]
+        stale = [i for i in current if i not in self.dags or self.dags[i].version != new_rows[i].dag_hash]
+        latest = self.gateway.latest_dags(stale) if stale else {}
+        pool_sizes = self.gateway.pool_sizes()
+        self._seen_until = seen_until
+        self.rows.update(new_rows)
+        self.dags.update(latest)
         for dag_id in changed:
             if not self.rows[dag_id].is_active:
                 self.dags.pop(dag_id, None)
-        self.admission.pool_sizes = self.gateway.pool_sizes()
+        self.admission.pool_sizes = pool_sizes
         self._index_due(changed)
 
     def _index_due(self, dag_ids: list[str]) -> None:
@@ -162,7 +175,14 @@ class Scheduler:
                 continue  # superseded entry
             del self._due_at[dag_id]
             due_now.append(self.dags[dag_id])
-        for dag_id, (created, next_due) in self.gateway.create_due_runs(due_now, now).items():
+        try:
+            made = self.gateway.create_due_runs(due_now, now)
+        except BaseException:
+            for dag in due_now:  # due again: asked again at the next turn
+                self._due_at[dag.dag_id] = now
+                heapq.heappush(self._due, (now, dag.dag_id))
+            raise
+        for dag_id, (created, next_due) in made.items():
             for context in created:
                 self.say(f"created run {context.run_id} of {dag_id}")
             if next_due is not None:
@@ -191,7 +211,7 @@ class Scheduler:
 
     def start_queued_runs(self, states: tuple[str, ...] = ("queued",)) -> None:
         running = Counter(dag_id for dag_id, _ in self.active)
-        started: list[tuple[RunToStart, str]] = []
+        started = self._to_mark  # runs taken on whose marking failed are marked with these
         for run in self.gateway.runs_to_start(states):
             if (run.dag_id, run.run_id) in self.active or not self._may_start(run):
                 continue
@@ -218,6 +238,7 @@ class Scheduler:
             started.append((run, dag.version))
             self.say(f"started run {run.run_id} of {run.dag_id}" + (" (resumed)" if records else ""))
         self.gateway.mark_runs_running(started)
+        self._to_mark = []
 
     def _recover_in_flight(
         self, dag: SerializedDAG, context: RunContext, records: list[InstanceRecord]
@@ -378,7 +399,17 @@ class Scheduler:
             if retry_at is not None and self._retry_at.get(key) != retry_at:
                 self._retry_at[key] = retry_at
                 heapq.heappush(self._retries, (retry_at, key))
-        self.gateway.save_many(batches)
+        try:
+            self.gateway.save_many(batches)
+        except BaseException:
+            # nothing was written: the same changes are written at the next try
+            for dag_id, run_id, changes, expanded in batches:
+                state = self.active[(dag_id, run_id)].state
+                for record in changes:
+                    state.changed.setdefault((record.task_id, record.map_index), record)
+                state.newly_expanded |= expanded
+            self._touched |= touched
+            raise
         finished: list[tuple[str, str, DagRunState]] = []
         for key in touched:
             active = self.active.get(key)
@@ -387,7 +418,11 @@ class Scheduler:
             run_state = active.state.dag_run_state()
             if run_state is not DagRunState.RUNNING and active.in_flight == 0:
                 finished.append((*key, run_state))
-        self.gateway.finish_runs(finished)
+        try:
+            self.gateway.finish_runs(finished)
+        except BaseException:
+            self._touched |= touched  # looked at again (and finished) at the next try
+            raise
         for dag_id, run_id, run_state in finished:
             del self.active[(dag_id, run_id)]
             self._retry_at.pop((dag_id, run_id), None)
@@ -423,27 +458,24 @@ class Scheduler:
         self.executor.start()
         if self.processor is not None:
             self.processor.run_once()  # start from an up-to-date store
-        self.refresh_dags()
-        self.start_queued_runs(("running", "queued"))  # runs left running by a scheduler that stopped
+        self._resumed = False
         self._abandoned = False
         try:
             while not should_stop():
                 self.stats.loops += 1
                 self._beat()
-                if not self.active or time.monotonic() - self._last_poll >= self.poll_interval:
-                    # DAG changes and new runs (schedule, triggers) are looked for between results
-                    self._last_poll = time.monotonic()
-                    self._poll_processor()
-                    self.refresh_dags()
-                    self.create_scheduled_runs()
-                    self.start_queued_runs()
-                items = self.prepare_ready()
-                self.persist_and_finish()
-                if until_idle and not self.active:
-                    self.create_scheduled_runs()  # a run that just ended may make the next one due
-                    if not self._has_runs_to_start():
-                        break
-                    self._last_poll = 0.0
+                items: list[WorkItem] = []
+                if self._store_error is None or time.monotonic() >= self._paused_until:
+                    try:
+                        idle = self._store_turn(until_idle)
+                    except OperationalError as exc:
+                        self._store_failed(exc)
+                    else:
+                        if self._store_error is not None:
+                            self._store_back()
+                        items, self._unsent = self._unsent, []  # their queued state is written
+                        if idle:
+                            break
                 if items:
                     self.executor.submit(items)
                 in_flight = sum(a.in_flight for a in self.active.values())
@@ -461,6 +493,54 @@ class Scheduler:
                 self.processor.stop()
         return self.stats
 
+    def _store_turn(self, until_idle: bool) -> bool:
+        """The store's part of a turn: take in DAGs and runs, decide what runs next, write it all.
+        Raises OperationalError (the store refuses writes, or cannot be reached) with nothing lost:
+        the same calls are made again at the next try. True: idle (with ``until_idle``)."""
+        if not self._resumed:
+            self.refresh_dags()
+            self.start_queued_runs(("running", "queued"))  # runs left running by a scheduler that stopped
+            self._resumed = True
+        if not self.active or time.monotonic() - self._last_poll >= self.poll_interval:
+            # DAG changes and new runs (schedule, triggers) are looked for between results
+            self._last_poll = time.monotonic()
+            self._poll_processor()
+            self.refresh_dags()
+            self.create_scheduled_runs()
+            self.start_queued_runs()
+        self._unsent += self.prepare_ready()  # marked queued in memory: sent once that is written
+        self.persist_and_finish()
+        if until_idle and not self.active:
+            self.create_scheduled_runs()  # a run that just ended may make the next one due
+            if not self._has_runs_to_start():
+                return True
+            self._last_poll = 0.0
+        return False
+
+    def _store_failed(self, exc: OperationalError) -> None:
+        """The store refused a write (or a read): send no work, try again after a pause that
+        doubles while this lasts; said once."""
+        error = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        first = self._store_error is None
+        self._store_error = error
+        pause = self._store_pause
+        self._paused_until = max(self._paused_until, time.monotonic() + pause)
+        self._store_pause = min(pause * 2, self._fault_pause_max)
+        self._last_poll = 0.0  # look for runs (and mark those taken on) at the next try
+        engine = getattr(self.gateway, "engine", None)
+        if engine is not None:
+            engine.dispose()  # fresh connections at the next try (SQLite's may stay failed)
+        if first:
+            self.say(
+                f"cannot write to the store: {error}; retrying in {pause:g} s (then longer, up to "
+                f"{self._fault_pause_max:g} s, while this lasts); no work is sent meanwhile"
+            )
+
+    def _store_back(self) -> None:
+        self.say(f"the store can be written again (it said: {self._store_error}): sending work")
+        self._store_error = None
+        self._store_pause = self._fault_pause_first
+
     def _beat(self) -> None:
         if self.heartbeat is not None and time.monotonic() - self._last_beat >= 1.0:
             self._last_beat = time.monotonic()
@@ -475,13 +555,38 @@ class Scheduler:
                 record.try_number -= 1
                 active.state.reset_to_undecided(record)
             active.waiting.clear()
+        for item in self._unsent:  # marked queued but never sent (the store refused the write)
+            unsent = self.active.get((item.key.dag_id, item.key.run_id))
+            if unsent is None:
+                continue
+            unsent.in_flight -= 1
+            lost = unsent.state.instances.get(item.key.task_id, {}).get(item.key.map_index)
+            if lost is not None and lost.state is S.QUEUED and lost.try_number == item.key.try_number:
+                lost.try_number -= 1
+                unsent.state.reset_to_undecided(lost)
+        self._unsent = []
         self._touched.update(self.active)
         while any(a.in_flight for a in self.active.values()):
             self._beat()
             self.apply_results(self.executor.next_results(timeout=1.0))
-            self.persist_and_finish()
+            self._persist_at_stop()
         self._touched.update(self.active)
-        self.persist_and_finish()
+        if not self._persist_at_stop():
+            self.say(
+                f"stopping while the store refuses writes ({self._store_error}): the outcomes of the last "
+                "tries are in their task logs, where a restarted scheduler takes them from"
+            )
+
+    def _persist_at_stop(self) -> bool:
+        try:
+            self.persist_and_finish()
+        except OperationalError as exc:
+            if self._store_error is None:
+                self._store_failed(exc)
+            return False
+        if self._store_error is not None:
+            self._store_back()
+        return True
 
 
 def _lost(message: str) -> ErrorInfo:
