@@ -21,13 +21,14 @@ from tradewind.definitions.timetables import DataInterval, Restriction
 from tradewind.errors import DagNotFound, TradewindError
 from tradewind.runtime.work import ErrorInfo, RunContext
 from tradewind.scheduler.dag_test import run_context_for
-from tradewind.scheduler.run_state import InstanceRecord
+from tradewind.scheduler.run_state import InstanceRecord, RunState
 from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
 from tradewind.store.engine import session_scope
 from tradewind.store.models import DagRun
 
 FINISHED_RUN_STATES = ("success", "failed")
+S = TaskInstanceState
 
 
 def _now() -> datetime:
@@ -394,61 +395,55 @@ class StoreGateway:
         dry_run: bool,
     ) -> list[tuple[str, str, int]]:
         """Reset matching instances (and their downstream tasks) to be run again; their runs go back
-        to queued. Returns (run_id, task_id, map_index) of every instance reset."""
+        to queued. Returns (run_id, task_id, map_index) of every instance reset. The run's state
+        machine does the resetting (``RunState.clear_instances``), as it would in memory."""
         pattern = re.compile(task_regex) if task_regex else None
-        selected = {t for t in dag.task_dict if pattern is None or pattern.search(t)}
-        if downstream:
-            pending = list(selected)
-            while pending:
-                for down in dag.task_dict[pending.pop()].downstream_task_ids:
-                    if down not in selected:
-                        selected.add(down)
-                        pending.append(down)
-        matched_roots = {t for t in dag.task_dict if pattern is None or pattern.search(t)}
         cleared: list[tuple[str, str, int]] = []
         with session_scope(self.engine) as session:
-            runs = q.list_dag_runs(session, dag.dag_id)
-            for run in runs:
-                if run_id is not None and run.run_id != run_id:
+            runs = [r for r in q.list_dag_runs(session, dag.dag_id) if run_id is None or r.run_id == run_id]
+            session.expunge_all()
+        for run in runs:
+            if run.state == "running":
+                if run_id is not None:
+                    raise TradewindError(f"Run {run.run_id} of {dag.dag_id} is running: clear it once it has finished")
+                continue
+            version = (self.load_version(dag.dag_id, run.dag_hash) if run.dag_hash else None) or dag
+            selection = _clear_selection(version, pattern, downstream)
+            records = self.load_records(dag.dag_id, run.run_id)
+            hits: dict[str, set[int]] = {}
+            for record in records:
+                if record.task_id not in selection or record.state is None:
                     continue
-                if run.state == "running":
-                    if run_id is not None:
-                        raise TradewindError(
-                            f"Run {run.run_id} of {dag.dag_id} is running: clear it once it has finished"
-                        )
+                is_root = selection[record.task_id]
+                if is_root and only_failed and record.state not in (S.FAILED, S.UPSTREAM_FAILED):
                     continue
-                rows = q.list_task_instances(session, dag.dag_id, run.run_id)
-                hits = []
-                for row in rows:
-                    if row.task_id not in selected:
-                        continue
-                    is_root = row.task_id in matched_roots
-                    if is_root and only_failed and row.state not in ("failed", "upstream_failed"):
-                        continue
-                    if is_root and map_index is not None and row.map_index != map_index:
-                        continue
-                    if row.state is None:
-                        continue
-                    hits.append(row)
-                if not hits:
+                if is_root and map_index is not None and record.map_index != map_index:
                     continue
-                cleared.extend((run.run_id, row.task_id, row.map_index) for row in hits)
-                if dry_run:
-                    continue
-                q.reset_task_instances(session, dag.dag_id, run.run_id, [(r.task_id, r.map_index) for r in hits])
-                # a cleared instance gets its retries again: tries used so far + retries + 1
-                q.upsert_task_instances(
-                    session,
-                    [
-                        {
-                            "dag_id": dag.dag_id,
-                            "run_id": run.run_id,
-                            "task_id": r.task_id,
-                            "map_index": r.map_index,
-                            "max_tries": r.try_number + dag.task_dict[r.task_id].retries + 1,
-                        }
-                        for r in hits
-                    ],
-                )
+                hits.setdefault(record.task_id, set()).add(record.map_index)
+            if not hits:
+                continue
+            cleared.extend((run.run_id, t, i) for t, indexes in hits.items() for i in sorted(indexes))
+            if dry_run:
+                continue
+            state = RunState.restore(version, context_from_row(run, version), records)
+            state.clear_instances(hits)
+            with session_scope(self.engine) as session:
+                q.reset_task_instances(session, dag.dag_id, run.run_id, [(t, i) for t, s in hits.items() for i in s])
+                self._write(session, dag.dag_id, run.run_id, state.drain_changes(), set())
                 q.update_dag_run(session, dag.dag_id, run.run_id, state="queued", end_date=None)
         return cleared
+
+
+def _clear_selection(dag: SerializedDAG, pattern: re.Pattern[str] | None, downstream: bool) -> dict[str, bool]:
+    """task_id -> whether the task matched itself (True) or is cleared as a downstream of one
+    (False): only matched tasks are filtered by --only-failed and --map-index."""
+    matched = {t for t in dag.task_dict if pattern is None or pattern.search(t)}
+    selected = dict.fromkeys(matched, True)
+    if downstream:
+        pending = list(matched)
+        while pending:
+            for down in dag.task_dict[pending.pop()].downstream_task_ids:
+                if down not in selected:
+                    selected[down] = False
+                    pending.append(down)
+    return selected

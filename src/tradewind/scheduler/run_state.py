@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict, deque
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -497,29 +498,37 @@ class RunState:
 
     # -- clearing: run instances again
     def clear(self, task_ids: set[str]) -> None:
-        """Reset these tasks so the next ``schedule()`` runs them again. A mapped task expands
-        anew; instances beyond a shorter new expansion become ``removed``."""
-        for task_id in task_ids:
+        """Reset these tasks, every instance, so the next ``schedule()`` runs them again."""
+        self.clear_instances(dict.fromkeys(task_ids))
+
+    def clear_instances(self, selection: Mapping[str, Collection[int] | None]) -> list[InstanceRecord]:
+        """Reset instances so the next ``schedule()`` runs them again: per task, the map indexes
+        given (None: every instance). A cleared instance gets its retries again (tries used so far
+        + retries + 1, Airflow's rule). A mapped task cleared whole expands anew; instances
+        beyond a shorter new expansion become ``removed``. The one implementation of clearing:
+        the store's ``tasks clear`` restores the run and calls this. Returns the records reset."""
+        reset: list[InstanceRecord] = []
+        for task_id, indexes in selection.items():
             records = self.instances[task_id]
             task = self.dag.task_dict[task_id]
-            for record in records.values():
+            chosen = [r for r in records.values() if indexes is None or r.map_index in indexes]
+            for record in chosen:
                 record.max_tries = record.try_number + task.retries + 1
-            if UNMAPPED not in records:
-                for record in records.values():
-                    record.state, record.xcoms, record.error = None, {}, None
-                    self.changed[(task_id, record.map_index)] = record
-                self._previous[task_id] = records
+                self._set_state(record, None)
+                record.xcoms, record.error, record.label = {}, None, None
+                record.started_at = record.ended_at = record.retry_at = None
+                reset.append(record)
+            if not chosen:
+                continue
+            if UNMAPPED not in records and all(r.state is None for r in records.values()):
+                self._previous[task_id] = records  # expand again when it runs
                 placeholder = InstanceRecord(task_id)
                 self.instances[task_id] = {UNMAPPED: placeholder}
                 self.changed[(task_id, UNMAPPED)] = placeholder
                 self.counts[task_id] = Counter({None: 1})
-            else:
-                record = records[UNMAPPED]
-                self._set_state(record, None)
-                record.xcoms = {}
-                record.error = None
             self._pending_tasks.add(task_id)
             self._dirty.add(task_id)
+        return reset
 
     # -- the run as a whole
     @property
