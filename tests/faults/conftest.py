@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultkit import MAPPED_DAG, Install, kill_tree
+from faultkit import MAPPED_DAG, Install, kill_tree, mounted_tmpfs
 
 # the session's throwaway PostgreSQL server, as the store tests start it
 _spec = importlib.util.spec_from_file_location("_store_conftest", Path(__file__).parents[1] / "store" / "conftest.py")
@@ -61,19 +60,5 @@ def install(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Ite
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MB tmpfs at tmp_path/small (unmounted afterwards); skipped where it cannot be mounted."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small filesystem to fill needs root (mount -t tmpfs)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill (mount says: {done.stderr.strip()}); needs CAP_SYS_ADMIN")
-    try:
+    with mounted_tmpfs(tmp_path / "small", "4m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)

@@ -17,9 +17,13 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tradewind.runtime.durable import MARKER
 from tradewind.runtime.logs import path_component
@@ -272,3 +276,24 @@ def fill(folder: Path) -> Path:
     finally:
         os.close(fd)
     return filler
+
+
+@contextmanager
+def mounted_tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (e.g. "4m") at ``mount_point``, unmounted afterwards; the test is
+    skipped where it cannot be mounted."""
+    mount_point.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem to fill needs root (mount -t tmpfs)")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (mount says: {done.stderr.strip()}); needs CAP_SYS_ADMIN")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)

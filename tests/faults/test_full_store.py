@@ -3,14 +3,12 @@ sends no work while it lasts, loses nothing, and finishes the run once there is 
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultkit import Install, fill
+from faultkit import Install, fill, mounted_tmpfs
 
 pytestmark = pytest.mark.slow
 
@@ -19,22 +17,8 @@ pytestmark = pytest.mark.slow
 def store_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 MB tmpfs for the SQLite file (its WAL grows past the 4 MB of small_disk while the
     run's writes wait for a checkpoint); skipped where it cannot be mounted."""
-    mount_point = tmp_path / "store"
-    mount_point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small filesystem to fill needs root (mount -t tmpfs)")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill (mount says: {done.stderr.strip()}); needs CAP_SYS_ADMIN")
-    try:
+    with mounted_tmpfs(tmp_path / "store", "64m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -324,17 +324,9 @@ class StoreGateway:
         if xcom_rows:
             q.set_xcoms(session, xcom_rows)
 
-    def task_states(
-        self,
-        dag_id: str,
-        run_id: str,
-        *,
-        states: Collection[str | None] | None = None,
-        task_id: str | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[dict[str, Any]]:
-        return self.task_states_page(dag_id, run_id, states=states, task_id=task_id, limit=limit, offset=offset)[0]
+    def task_states(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Every task instance of a run as plain rows (see ``task_states_page``)."""
+        return self.task_states_page(dag_id, run_id)[0]
 
     def task_states_page(
         self,
