@@ -26,6 +26,7 @@ from tradewind.store import (
     reset,
     session_scope,
 )
+from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
 from tradewind.store.models import Base
 
@@ -166,29 +167,40 @@ class TestStoreContract:
         for dag_id in ("a", "b", "c"):
             add_dag(engine, dag_id)
         with session_scope(engine) as session:
-            assert q.mark_inactive_except(session, {"a", "c"}) == 1
+            dv.deactivate(session, {"b"})
         with session_scope(engine) as session:
             assert [(d.dag_id, d.is_active) for d in q.list_dags(session)] == [("a", True), ("b", False), ("c", True)]
             assert [d.dag_id for d in q.list_dags(session, only_active=True)] == ["a", "c"]
         add_dag(engine, "b")  # its file is back
         with session_scope(engine) as session:
-            assert q.mark_inactive_except(session, []) == 3
+            dv.deactivate(session, {"a", "b", "c"})
             assert q.list_dags(session, only_active=True) == []
 
     def test_next_dagrun_is_stored_as_aware_utc(self, engine: Engine) -> None:
         add_dag(engine)
         start = datetime(2025, 7, 1, 2, 0, tzinfo=PLUS_TWO)
         with session_scope(engine) as session:
-            q.set_next_dagrun(session, "etl", start, start, start + timedelta(days=1))
+            q.update_dag_rows(
+                session,
+                [
+                    {
+                        "dag_id": "etl",
+                        "next_dagrun": start,
+                        "next_dagrun_data_interval_start": start,
+                        "next_dagrun_data_interval_end": start + timedelta(days=1),
+                    }
+                ],
+            )
         with session_scope(engine) as session:
             dag = q.get_dag(session, "etl")
             assert dag is not None
             assert_utc(dag.next_dagrun, datetime(2025, 7, 1, 0, 0, tzinfo=UTC))
             assert_utc(dag.next_dagrun_data_interval_end, datetime(2025, 7, 2, 0, 0, tzinfo=UTC))
 
-    def test_import_errors_are_replaced_by_the_latest_parse(self, engine: Engine) -> None:
+    def test_import_errors_are_replaced_by_the_latest_parse_of_their_file(self, engine: Engine) -> None:
         with session_scope(engine) as session:
-            q.replace_import_errors(session, [("/dags/b.py", "SyntaxError: b"), ("/dags/a.py", "NameError: a")])
+            dv.set_import_error(session, "/dags/b.py", "SyntaxError: b")
+            dv.set_import_error(session, "/dags/a.py", "NameError: a")
         with session_scope(engine) as session:
             errors = q.list_import_errors(session)
             assert [(e.filename, e.error) for e in errors] == [
@@ -196,12 +208,13 @@ class TestStoreContract:
                 ("/dags/b.py", "SyntaxError: b"),
             ]
             assert all(e.timestamp.tzinfo is not None for e in errors)
-            q.replace_import_errors(session, [("/dags/b.py", "ImportError: still b")])
+            dv.set_import_error(session, "/dags/a.py", None)
+            dv.set_import_error(session, "/dags/b.py", "ImportError: still b")
         with session_scope(engine) as session:
             assert [(e.filename, e.error) for e in q.list_import_errors(session)] == [
                 ("/dags/b.py", "ImportError: still b")
             ]
-            q.replace_import_errors(session, [])
+            dv.set_import_error(session, "/dags/b.py", None)
             assert q.list_import_errors(session) == []
 
     # --- runs ------------------------------------------------------------------------------------

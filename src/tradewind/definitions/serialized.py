@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
@@ -387,9 +386,6 @@ class SerializedDAG:
     @property
     def tasks(self) -> list[SerializedTask]:
         return list(self._order)
-
-    def iter_groups(self) -> Iterator[SerializedTaskGroup]:
-        return iter(self.groups.values())
 
     def __repr__(self) -> str:
         return f"<SerializedDAG {self.dag_id} {self.version[:12]}>"

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,6 @@ class ProcessorReport:
     imported: int = 0
     new_versions: int = 0
     errors: int = 0
-    messages: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -282,10 +282,3 @@ def version_numbers(session: Session, dag_id: str) -> Mapping[str, int]:
         )
     )
     return {r[0]: r[1] for r in rows}
-
-
-def set_next_dagrun_create_after(session: Session, dag_id: str, moment: datetime | None) -> None:
-    session.execute(
-        update(DagModel).where(DagModel.dag_id == dag_id).values(next_dagrun_create_after=moment),
-        execution_options={"synchronize_session": False},
-    )

@@ -7,11 +7,11 @@ with a bulk statement before.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from tradewind.definitions.states import DagRunState
@@ -47,11 +47,8 @@ __all__ = [
     "list_dags",
     "list_import_errors",
     "list_task_instances",
-    "mark_inactive_except",
     "page_task_instances",
-    "replace_import_errors",
     "reset_task_instances",
-    "set_next_dagrun",
     "set_paused",
     "set_pool",
     "set_xcoms",
@@ -150,45 +147,7 @@ def set_paused(session: Session, dag_id: str, paused: bool) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def mark_inactive_except(session: Session, dag_ids: Collection[str]) -> int:
-    """Mark every DAG not in ``dag_ids`` inactive (its history is kept); returns how many changed."""
-    query = update(DagModel).where(DagModel.is_active.is_(True))
-    if dag_ids:
-        query = query.where(DagModel.dag_id.not_in(list(dag_ids)))
-    result = session.execute(query.values(is_active=False), execution_options={"synchronize_session": False})
-    return int(getattr(result, "rowcount", 0))
-
-
-def set_next_dagrun(
-    session: Session,
-    dag_id: str,
-    next_dagrun: datetime | None,
-    data_interval_start: datetime | None,
-    data_interval_end: datetime | None,
-) -> None:
-    """Remember the logical date and data interval of the DAG's latest scheduled run."""
-    session.execute(
-        update(DagModel)
-        .where(DagModel.dag_id == dag_id)
-        .values(
-            next_dagrun=next_dagrun,
-            next_dagrun_data_interval_start=data_interval_start,
-            next_dagrun_data_interval_end=data_interval_end,
-        ),
-        execution_options={"synchronize_session": False},
-    )
-
-
-# --- import errors ------------------------------------------------------------------------------
-
-
-def replace_import_errors(session: Session, errors: Iterable[tuple[str, str]]) -> None:
-    """Replace all recorded import errors by ``(filename, error text)`` pairs from the latest parse."""
-    session.execute(delete(DagImportError))
-    now = _now()
-    rows = [{"filename": filename, "error": error, "timestamp": now} for filename, error in errors]
-    if rows:
-        session.execute(insert(DagImportError), rows)
+# --- import errors (written per file by the DAG processor: store/dag_versions.py) -------------
 
 
 def list_import_errors(session: Session) -> list[DagImportError]:
