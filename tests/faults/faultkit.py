@@ -145,6 +145,14 @@ class Install:
         rows = [line.split() for line in self.journal.read_text().splitlines() if line.strip()]
         return [r for r in rows if len(r) == 4 and (kind is None or r[0] == kind)]
 
+    def wait_for_text(self, text: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+        """Wait until the scheduler's stderr says ``text``; fail, with its stderr, if it ends first."""
+        deadline = time.monotonic() + timeout
+        while text not in self.err_of(process):
+            assert time.monotonic() < deadline, self.err_of(process)
+            assert process.poll() is None, self.err_of(process)
+            time.sleep(0.05)
+
     def wait_for_lines(
         self, kind: str, count: int, process: subprocess.Popen[str] | None = None, timeout: float = 60
     ) -> None:

@@ -23,6 +23,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -111,19 +112,20 @@ def _now(connection: Connection) -> datetime:
     return datetime.now(UTC)
 
 
+def _holder_query(name: str) -> Any:
+    """The lease's holder, in the order of ``Holder``'s fields."""
+    return select(
+        SchedulerLease.holder_token,
+        SchedulerLease.hostname,
+        SchedulerLease.pid,
+        SchedulerLease.host_key,
+        SchedulerLease.started_at,
+        SchedulerLease.expires_at,
+    ).where(SchedulerLease.name == name)
+
+
 def _row(connection: Connection, name: str) -> Holder | None:
-    found = connection.execute(
-        select(
-            SchedulerLease.holder_token,
-            SchedulerLease.hostname,
-            SchedulerLease.pid,
-            SchedulerLease.host_key,
-            SchedulerLease.started_at,
-            SchedulerLease.expires_at,
-        )
-        .where(SchedulerLease.name == name)
-        .with_for_update()
-    ).first()
+    found = connection.execute(_holder_query(name).with_for_update()).first()
     return None if found is None else Holder(*found)
 
 
@@ -208,14 +210,5 @@ def release(engine: Engine, token: str, name: str = SCHEDULER_LEASE) -> None:
 def current(engine: Engine, name: str = SCHEDULER_LEASE) -> Holder | None:
     """The lease's holder as stored (it may have lapsed), or None."""
     with engine.connect() as connection:
-        found = connection.execute(
-            select(
-                SchedulerLease.holder_token,
-                SchedulerLease.hostname,
-                SchedulerLease.pid,
-                SchedulerLease.host_key,
-                SchedulerLease.started_at,
-                SchedulerLease.expires_at,
-            ).where(SchedulerLease.name == name)
-        ).first()
+        found = connection.execute(_holder_query(name)).first()
     return None if found is None else Holder(*found)
