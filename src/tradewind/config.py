@@ -147,5 +147,10 @@ def make_folders(path: Path | str, mode: int = PRIVATE_FOLDER_MODE) -> None:
 
 
 def create_private_file(path: Path | str, mode: int = PRIVATE_FILE_MODE) -> None:
-    """Create ``path`` empty with ``mode`` (less the umask) unless it exists; an existing file keeps its mode."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, mode))
+    """Create ``path`` empty with ``mode`` (less the umask) unless it exists; an existing file keeps
+    its mode and is not opened at all (closing a descriptor of an SQLite database drops every
+    POSIX lock this process holds on it, which lets another process delete the WAL under it)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    except FileExistsError:
+        pass
