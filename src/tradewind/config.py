@@ -40,6 +40,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # long, doubling while the fault lasts, up to the maximum (seconds)
         "fault_pause_seconds": 5,
         "fault_pause_max_seconds": 60,
+        # schedules (docs/schedules.md, adr/0008): what a cron string / a timedelta means.
+        # true: data intervals (Airflow 2); false: trigger times (Airflow 3's default);
+        # auto: by the DAG file: one importing airflow.sdk or airflow.providers.standard gets
+        # trigger times, any other data intervals
+        "create_cron_data_intervals": "auto",
+        "create_delta_data_intervals": "auto",
     },
 }
 

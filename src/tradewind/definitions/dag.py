@@ -77,6 +77,7 @@ class DAG:
             raise DagDefinitionError(
                 f"DAG '{dag_id}': pass schedule or schedule_interval, not both (schedule_interval is its old name)"
             )
+        old_argument = schedule is _NOTSET and (schedule_interval is not _NOTSET or timetable is not None)
         if schedule is _NOTSET:
             schedule = schedule_interval if schedule_interval is not _NOTSET else timetable
         self.schedule = schedule
@@ -86,7 +87,7 @@ class DAG:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"DAG '{dag_id}': end_date {self.end_date} is before start_date {self.start_date}")
         self.timezone = self.start_date.tzinfo if self.start_date else UTC
-        self.timetable = timetable_for(schedule, self.timezone)
+        self.timetable = timetable_for(schedule, self.timezone, schedule_interval=old_argument)
         self.description = description
         self.params: dict[str, Any] = dict(params or {})
         for name, value in self.params.items():
@@ -94,6 +95,12 @@ class DAG:
                 value.resolve(name=name)  # a default of the wrong type is a definition error
         self.max_active_tasks = concurrency if concurrency is not None else max_active_tasks
         self.max_active_runs = max_active_runs
+        limit = self.timetable.active_runs_limit
+        if limit is not None and max_active_runs > limit:
+            raise DagDefinitionError(
+                f"DAG '{dag_id}': schedule {self.timetable.summary} runs at most {limit} run at a time; "
+                f"pass max_active_runs={limit} (got {max_active_runs})"
+            )
         self.catchup = catchup
         self.tags = sorted(set(tags or []))
         self.doc_md = doc_md

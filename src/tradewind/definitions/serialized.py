@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 
 from tradewind.definitions.abstractoperator import AbstractOperator
@@ -29,13 +29,8 @@ from tradewind.definitions.mapping import (
 )
 from tradewind.definitions.params import Param
 from tradewind.definitions.states import TriggerRule
-from tradewind.definitions.timetables import (
-    CronDataIntervalTimetable,
-    DeltaDataIntervalTimetable,
-    NullTimetable,
-    OnceTimetable,
-    Timetable,
-)
+from tradewind.definitions.timetables import TimeRestriction
+from tradewind.definitions.timetables.serialization import read_timetable, serialize_timetable
 from tradewind.definitions.xcom_arg import (
     _NOTSET,
     ConcatXComArg,
@@ -145,28 +140,6 @@ def _groups(dag: DAG) -> list[dict[str, Any]]:
     return [found[g] for g in sorted(found)]
 
 
-def _timezone_name(tz: Any) -> str | float:
-    """An IANA name where there is one, else the fixed UTC offset in seconds."""
-    for attribute in ("key", "name", "zone"):
-        name = getattr(tz, attribute, None)
-        if isinstance(name, str) and name:
-            return name
-    offset = tz.utcoffset(None) if tz is not None else None
-    return offset.total_seconds() if offset is not None else 0.0
-
-
-def serialize_timetable(timetable: Timetable) -> dict[str, Any]:
-    if isinstance(timetable, CronDataIntervalTimetable):
-        return {"type": "cron", "expression": timetable.summary, "timezone": _timezone_name(timetable.tz)}
-    if isinstance(timetable, DeltaDataIntervalTimetable):
-        return {"type": "delta", "seconds": timetable.delta.total_seconds()}
-    if isinstance(timetable, OnceTimetable):
-        return {"type": "once"}
-    if type(timetable) in (NullTimetable, Timetable):
-        return {"type": "none"}
-    raise DagDefinitionError(f"cannot serialise the timetable {timetable!r}: tradewind does not know its class")
-
-
 def _param(value: Any) -> dict[str, Any]:
     if isinstance(value, Param):
         return {"param": True, "default": value.value, "description": value.description, "schema": value.schema}
@@ -188,7 +161,7 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         "description": dag.description,
         "doc_md": dag.doc_md,
         "schedule": dag.timetable.summary,
-        "timetable": serialize_timetable(dag.timetable),
+        "timetable": serialize_timetable(dag.timetable, TimeRestriction(dag.start_date, dag.end_date, dag.catchup)),
         "start_date": dag.start_date.isoformat() if dag.start_date else None,
         "end_date": dag.end_date.isoformat() if dag.end_date else None,
         "catchup": dag.catchup,
@@ -260,27 +233,6 @@ def read_expand_input(node: dict[str, Any]) -> ExpandInput:
     if node["kind"] == "dict":
         return DictOfListsExpandInput({name: _read_value(v) for name, v in node["args"].items()})
     return ListOfDictsExpandInput(_read_value(node["value"]))
-
-
-def read_timetable(node: dict[str, Any]) -> Timetable:
-    kind = node["type"]
-    if kind == "cron":
-        return CronDataIntervalTimetable(node["expression"], _read_timezone(node["timezone"]))
-    if kind == "delta":
-        return DeltaDataIntervalTimetable(timedelta(seconds=node["seconds"]))
-    if kind == "once":
-        return OnceTimetable()
-    return NullTimetable()
-
-
-def _read_timezone(value: str | float) -> tzinfo:
-    if isinstance(value, (int, float)):
-        return timezone(timedelta(seconds=value)) if value else UTC
-    if value == "UTC":
-        return UTC
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(value)
 
 
 def _read_date(value: str | None) -> datetime | None:

@@ -23,6 +23,10 @@ from tradewind.definitions.current_context import get_current_context
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.parsing_context import get_parsing_context
 from tradewind.definitions.states import DagRunState, TaskInstanceState
+from tradewind.definitions.timetables import base as _tt_base
+from tradewind.definitions.timetables import interval as _tt_interval
+from tradewind.definitions.timetables import simple as _tt_simple
+from tradewind.definitions.timetables import trigger as _tt_trigger
 from tradewind.definitions.xcom_arg import XComArg
 
 
@@ -112,6 +116,37 @@ MODULES: dict[str, dict[str, Any]] = {
     },
     "airflow.exceptions": _EXCEPTIONS,
 }
+
+# -- schedules: Airflow's timetable classes from their Airflow 2 and 3 paths and airflow.sdk
+_TT_BASE = {
+    "Timetable": _tt_base.Timetable,
+    "DagRunInfo": _tt_base.DagRunInfo,
+    "DataInterval": _tt_base.DataInterval,
+    "TimeRestriction": _tt_base.TimeRestriction,
+}
+_TT_TRIGGER = {
+    "CronTriggerTimetable": _tt_trigger.CronTriggerTimetable,
+    "DeltaTriggerTimetable": _tt_trigger.DeltaTriggerTimetable,
+    "MultipleCronTriggerTimetable": _tt_trigger.MultipleCronTriggerTimetable,
+}
+_TT_INTERVAL = {
+    "CronDataIntervalTimetable": _tt_interval.CronDataIntervalTimetable,
+    "DeltaDataIntervalTimetable": _tt_interval.DeltaDataIntervalTimetable,
+}
+_TT_SIMPLE = {
+    "NullTimetable": _tt_simple.NullTimetable,
+    "OnceTimetable": _tt_simple.OnceTimetable,
+    "ContinuousTimetable": _tt_simple.ContinuousTimetable,
+}
+_TT_EVENTS = {"EventsTimetable": _tt_simple.EventsTimetable}
+for _prefix in ("airflow.timetables", "airflow.sdk.definitions.timetables"):
+    MODULES[_prefix] = {}
+    MODULES[f"{_prefix}.base"] = _TT_BASE
+    MODULES[f"{_prefix}.trigger"] = _TT_TRIGGER
+    MODULES[f"{_prefix}.interval"] = _TT_INTERVAL
+    MODULES[f"{_prefix}.simple"] = _TT_SIMPLE
+    MODULES[f"{_prefix}.events"] = _TT_EVENTS
+_SDK.update({**_TT_TRIGGER, **_TT_INTERVAL, **_TT_EVENTS})
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

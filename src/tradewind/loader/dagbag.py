@@ -18,9 +18,11 @@ from types import ModuleType
 
 from tradewind.definitions import _context
 from tradewind.definitions.dag import DAG
+from tradewind.definitions.timetables import use_schedule_defaults
 from tradewind.errors import DagDefinitionError, DagNotFound, TradewindError
 from tradewind.loader import airflow_compat
 from tradewind.loader.ignore import iter_dag_files
+from tradewind.loader.schedule_defaults import defaults_for
 from tradewind.timeouts import time_limit
 
 
@@ -98,9 +100,14 @@ def import_dag_file(path: Path, timeout: float = 0) -> tuple[list[DAG], ImportEr
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with time_limit(
-            timeout,
-            lambda: _FileTimeout(f"importing {path.name} took longer than {timeout:g}s (dag_file_processor_timeout)"),
+        with (
+            use_schedule_defaults(defaults_for(path)),
+            time_limit(
+                timeout,
+                lambda: _FileTimeout(
+                    f"importing {path.name} took longer than {timeout:g}s (dag_file_processor_timeout)"
+                ),
+            ),
         ):
             spec.loader.exec_module(module)
     except BaseException as exc:

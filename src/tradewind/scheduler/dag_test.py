@@ -58,7 +58,7 @@ def make_run_context(
     moment = logical_date or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    interval = dag.timetable.infer_manual_data_interval(moment)
+    interval = dag.timetable.infer_manual_data_interval(run_after=moment)
     return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True)
 
 

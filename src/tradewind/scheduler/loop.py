@@ -156,7 +156,7 @@ class Scheduler:
         for dag_id in dag_ids:
             row, dag = self.rows[dag_id], self.dags.get(dag_id)
             self._due_at.pop(dag_id, None)
-            if dag is None or row.is_paused or not (dag.timetable.periodic or dag.timetable.summary == "@once"):
+            if dag is None or row.is_paused or not dag.timetable.can_be_scheduled:
                 continue
             due = row.next_dagrun_create_after
             if due is None:

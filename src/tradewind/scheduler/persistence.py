@@ -21,6 +21,7 @@ from tradewind.definitions.timetables import DataInterval, Restriction
 from tradewind.errors import DagNotFound, TradewindError
 from tradewind.runtime.work import ErrorInfo, RunContext
 from tradewind.scheduler.dag_test import run_context_for
+from tradewind.scheduler.next_runs import iter_runs, next_run
 from tradewind.scheduler.run_state import InstanceRecord, RunState
 from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
@@ -143,17 +144,19 @@ class StoreGateway:
         created: list[RunContext] = []
         restriction = Restriction(dag.start_date, dag.end_date, dag.catchup)
         while True:
-            info = dag.timetable.next_dagrun_info(last, restriction, now)
+            info = next_run(dag.timetable, last, restriction, now)
             if info is None:
                 return created, None, last
-            if info.end > now:
-                return created, info.end, last
+            if info.run_after > now:
+                return created, info.run_after, last
             if active >= dag.max_active_runs:
                 return created, None, last  # looked at again when one of its runs ends
-            run_id = f"scheduled__{info.start.isoformat()}"
-            created.append(run_context_for(dag, info.start, info, run_type="scheduled", run_id=run_id))
+            run_id = f"scheduled__{info.logical_date.isoformat()}"
+            created.append(
+                run_context_for(dag, info.logical_date, info.data_interval, run_type="scheduled", run_id=run_id)
+            )
             active += 1
-            last = info
+            last = info.data_interval
 
     def _insert_run(self, session: Any, context: RunContext, dag_hash: str | None) -> None:
         q.create_dag_run(
@@ -172,7 +175,7 @@ class StoreGateway:
         self, dag: SerializedDAG, logical_date: datetime | None, conf: dict[str, Any], run_id: str | None = None
     ) -> RunContext:
         moment = logical_date or _now()
-        interval = dag.timetable.infer_manual_data_interval(moment)
+        interval = dag.timetable.infer_manual_data_interval(run_after=moment)
         context = run_context_for(dag, moment, interval, run_id=run_id, conf=conf)
         with session_scope(self.engine) as session:
             self._insert_run(session, context, dag.version)
@@ -184,17 +187,16 @@ class StoreGateway:
                 f"DAG '{dag.dag_id}' has no periodic schedule ({dag.timetable.summary}): nothing to backfill"
             )
         contexts: list[RunContext] = []
-        last = None
         with session_scope(self.engine) as session:
-            while True:
-                info = dag.timetable.next_dagrun_info(last, Restriction(start, end, catchup=True), end)
-                if info is None or info.start > end:
+            for info in iter_runs(dag.timetable, Restriction(start, end, catchup=True), end):
+                if info.logical_date > end:
                     break
-                last = info
-                run_id = f"backfill__{info.start.isoformat()}"
+                run_id = f"backfill__{info.logical_date.isoformat()}"
                 if q.get_dag_run(session, dag.dag_id, run_id) is not None:
                     continue
-                context = run_context_for(dag, info.start, info, run_type="backfill", run_id=run_id)
+                context = run_context_for(
+                    dag, info.logical_date, info.data_interval, run_type="backfill", run_id=run_id
+                )
                 self._insert_run(session, context, dag.version)
                 contexts.append(context)
         return contexts
