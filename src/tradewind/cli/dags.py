@@ -62,19 +62,33 @@ def _stored(dags_folder: Path | None) -> tuple[Any, Path, list[Any], list[Any]]:
 def list_dags(dags_folder: Path | None, output: str) -> None:
     """List the DAGs in the DAGs folder (as the DAG processor stored them: a file that did not
     change since it was last imported is not imported again)."""
-    _, folder, stored, errors = _stored(dags_folder)
+    store, folder, stored, errors = _stored(dags_folder)
     files = {path: _relative(path, folder) for path in {row.fileloc for row in stored}}
+    kinds = _timetables(store)
     rows = [
         {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": row.tags} for row in stored
     ]
+    for row in rows:
+        row["timetable"], row["timetable_chosen_by"] = kinds.get(row["dag_id"], ("", ""))
     if output == "json":
         print_json(rows)
     else:
         for row in rows:
             row["tags"] = ", ".join(row["tags"])
-        print_table(rows, ["dag_id", "file", "schedule", "tags"], empty="No DAGs found.")
+        print_table(rows, ["dag_id", "file", "schedule", "timetable", "tags"], empty="No DAGs found.")
     if errors:
         click.echo(f"{len(errors)} file(s) failed to import; see `tradewind dags list-import-errors`", err=True)
+
+
+def _timetables(store: Any) -> dict[str, tuple[str, str]]:
+    """dag_id -> (timetable class, how a cron string or timedelta got its meaning)."""
+    from tradewind.definitions.timetables.serialization import type_name
+    from tradewind.store import dag_versions as dv
+    from tradewind.store.engine import session_scope
+
+    with session_scope(store.engine) as session:
+        found = dv.timetables(session)
+    return {dag_id: (type_name(kind, name), why or "") for dag_id, (kind, name, why) in found.items()}
 
 
 @dags.command("list-import-errors")
@@ -146,6 +160,7 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
         click.echo("}")
         return
     click.echo(f"DAG {dag.dag_id}  (schedule: {dag.schedule})")
+    click.echo(f"Timetable: {_describe_timetable(dag.timetable)}")
     click.echo("Tasks:")
     for task in ordered:
         click.echo(f"  {task.task_id}  [{_task_kind(task)}]")
@@ -155,6 +170,11 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
         click.echo(f"  {up} >> {down}")
     if not edges:
         click.echo("  (none)")
+
+
+def _describe_timetable(timetable: Any) -> str:
+    why = f"; chosen by: {timetable.chosen_by}" if timetable.chosen_by else ""
+    return f"{timetable.type_name}{why}"
 
 
 def instance_rows(state: RunState) -> list[dict[str, Any]]:
@@ -224,3 +244,48 @@ def _short(value: Any, limit: int = 60) -> str | None:
         return None
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dags.command("next-execution")
+@click.argument("dag_id", callback=checked_id)
+@click.option("-n", "--num-executions", "count", type=click.IntRange(min=1), default=1, show_default=True)
+@dags_folder_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["plain", "table", "json"]),
+    default="plain",
+    show_default=True,
+    help="plain: one logical date a line (as Airflow prints them); table or json: with data intervals.",
+)
+def next_execution(dag_id: str, count: int, dags_folder: Path | None, output: str) -> None:
+    """The next N runs the scheduler would create for a DAG: logical dates, data intervals and
+    when each is created (from its stored version, after the last run the scheduler created)."""
+    from tradewind.cli.orchestrator import stored_dag
+
+    store, dag = stored_dag(dag_id, dags_folder)
+    infos, paused = store.next_runs(dag, count)
+    if paused:
+        click.echo("This DAG is paused: the scheduler creates none of these until it is unpaused.", err=True)
+    rows = [
+        {
+            "logical_date": info.logical_date.isoformat(),
+            "data_interval_start": info.data_interval.start.isoformat(),
+            "data_interval_end": info.data_interval.end.isoformat(),
+            "run_after": info.run_after.isoformat(),
+        }
+        for info in infos
+    ]
+    if len(rows) < count:
+        click.echo(
+            f"No {'further ' if rows else ''}scheduled run: the DAG's schedule is {dag.schedule} "
+            f"({dag.timetable.type_name}){', ending ' + dag.end_date.isoformat() if dag.end_date else ''}.",
+            err=True,
+        )
+    if output == "json":
+        print_json(rows)
+    elif output == "table":
+        print_table(rows, ["logical_date", "data_interval_start", "data_interval_end", "run_after"], empty="")
+    else:
+        for row in rows:
+            click.echo(row["logical_date"])

@@ -11,13 +11,14 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine, update
 
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
-from tradewind.definitions.timetables import DataInterval, Restriction
+from tradewind.definitions.timetables import DagRunInfo, DataInterval, Restriction
 from tradewind.errors import DagNotFound, TradewindError
 from tradewind.runtime.work import ErrorInfo, RunContext
 from tradewind.scheduler.dag_test import run_context_for
@@ -157,6 +158,18 @@ class StoreGateway:
             )
             active += 1
             last = info.data_interval
+
+    def next_runs(self, dag: SerializedDAG, count: int, now: datetime | None = None) -> tuple[list[DagRunInfo], bool]:
+        """The next ``count`` runs the scheduler would create for ``dag`` after the last one it
+        created (``dags next-execution``), and whether the DAG is paused."""
+        with session_scope(self.engine) as session:
+            rows = q.dag_schedule_rows(session, [dag.dag_id])
+        row = rows[0] if rows else None
+        start, end = (row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end) if row else (None, None)
+        last = DataInterval(start, end) if start is not None and end is not None else None
+        restriction = Restriction(dag.start_date, dag.end_date, dag.catchup)
+        found = list(islice(iter_runs(dag.timetable, restriction, now or _now(), last), count))
+        return found, bool(row and row.is_paused)
 
     def _insert_run(self, session: Any, context: RunContext, dag_hash: str | None) -> None:
         q.create_dag_run(

@@ -250,6 +250,22 @@ def active_dags(session: Session) -> list[ListedDag]:
     return [ListedDag(r[0], r[1], r[2], list(r[3] or [])) for r in session.execute(query)]
 
 
+def timetables(session: Session) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """dag_id -> (type, class, how it was chosen) of the timetable of each active DAG's newest
+    version, read inside the database (not the whole JSON: there may be 10,000)."""
+    node = SerializedDagModel.data["timetable"]
+    query = select(
+        SerializedDagModel.dag_id,
+        node["type"].as_string(),
+        node["class"].as_string(),
+        node["chosen_by"].as_string(),
+    ).join(
+        DagModel,
+        (DagModel.dag_id == SerializedDagModel.dag_id) & (DagModel.dag_hash == SerializedDagModel.dag_hash),
+    )
+    return {r[0]: (r[1], r[2], r[3]) for r in session.execute(query.where(DagModel.is_active))}
+
+
 def get_version(session: Session, dag_id: str, dag_hash: str) -> tuple[int, dict[str, Any]] | None:
     row = session.execute(
         select(SerializedDagModel.version_number, SerializedDagModel.data).where(

@@ -49,9 +49,34 @@ def _info(info: DagRunInfo) -> list[str]:
     return [info.run_after.isoformat(), info.data_interval.start.isoformat(), info.data_interval.end.isoformat()]
 
 
+TYPE_NAMES = {
+    "cron": "CronDataIntervalTimetable",
+    "delta": "DeltaDataIntervalTimetable",
+    "cron_trigger": "CronTriggerTimetable",
+    "delta_trigger": "DeltaTriggerTimetable",
+    "multiple_cron_trigger": "MultipleCronTriggerTimetable",
+    "events": "EventsTimetable",
+    "continuous": "ContinuousTimetable",
+    "once": "OnceTimetable",
+    "none": "NullTimetable",
+}
+
+
+def type_name(kind: str | None, class_name: str | None = None) -> str:
+    """The timetable class a serialized node stands for (a user's own: its dotted name)."""
+    return class_name or TYPE_NAMES.get(kind or "none", str(kind))
+
+
 def serialize_timetable(timetable: Timetable, restriction: TimeRestriction | None = None) -> dict[str, Any]:
     """The JSON form of ``timetable``. ``restriction`` (the DAG's dates) bounds the runs a user's
-    own timetable is asked for."""
+    own timetable is asked for. How a cron string or timedelta got its meaning is kept too."""
+    node = _node(timetable, restriction)
+    if timetable.chosen_by:
+        node["chosen_by"] = timetable.chosen_by
+    return node
+
+
+def _node(timetable: Timetable, restriction: TimeRestriction | None) -> dict[str, Any]:
     t = timetable
     if isinstance(t, CronDataIntervalTimetable):
         return {"type": "cron", "expression": t.summary, "timezone": zone_name(t.tz)}
@@ -91,7 +116,7 @@ def serialize_timetable(timetable: Timetable, restriction: TimeRestriction | Non
     if isinstance(t, NullTimetable):
         return {"type": "none"}
     if isinstance(t, PrecomputedTimetable):
-        return t.node
+        return dict(t.node)
     if isinstance(t, BuiltinTimetable) or type(t) is Timetable:
         raise DagDefinitionError(f"cannot serialise the timetable {t!r}: tradewind does not know its class")
     return _precompute(t, restriction or TimeRestriction(None, None, True))
@@ -183,6 +208,12 @@ class PrecomputedTimetable(Timetable):
 
 
 def read_timetable(node: dict[str, Any]) -> Timetable:
+    timetable = _read(node)
+    timetable.chosen_by = node.get("chosen_by", "")
+    return timetable
+
+
+def _read(node: dict[str, Any]) -> Timetable:
     kind = node["type"]
     if kind == "cron":
         return CronDataIntervalTimetable(node["expression"], read_zone(node["timezone"]))
