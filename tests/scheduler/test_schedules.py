@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import sys
 import textwrap
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -201,3 +201,29 @@ def test_a_users_own_timetable_is_scheduled_without_importing_its_file(home: Hom
     ]
     assert module_name_for(path) not in sys.modules  # only the processor's child imported it
     assert home.gateway.get_dag("every_other_day").timetable.type_name.endswith(".EveryOtherDay")
+
+
+CONTINUOUS = """
+    from datetime import datetime, timezone
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG("always", start_date=datetime(2025, 11, 1, tzinfo=timezone.utc), schedule="@continuous",
+             max_active_runs=1, catchup=False):
+        EmptyOperator(task_id="load")
+"""
+
+
+def test_continuous_creates_the_next_run_only_when_the_last_has_ended(home: Home) -> None:
+    home.store("always.py", CONTINUOUS)
+    scheduler = home.scheduler()
+    scheduler.refresh_dags()
+    before = datetime.now(UTC)
+
+    scheduler.create_scheduled_runs()
+    scheduler.create_scheduled_runs()
+
+    [run] = home.gateway.list_runs("always")
+    assert run.data_interval_start == utc("11-01T00:00")  # the first covers the time since the start date
+    assert before <= run.data_interval_end <= datetime.now(UTC)
+    assert "always" not in scheduler._due_at  # held by max_active_runs=1 until the run ends
