@@ -52,7 +52,7 @@ def flaky_failure(context=None):
 
 
 def folder(tmp_path: Path, files: dict[str, str], loader: str = LOADER) -> Path:
-    for name, text in {"loader.py": loader, "helpers.py": HELPERS, **files}.items():
+    for name, text in {"loader.py": loader, "feature_helpers.py": HELPERS, **files}.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
@@ -182,7 +182,7 @@ def test_tasks_as_a_list_python_callables_by_path_and_by_file_and_trigger_rules(
                   tasks:
                     - task_id: by_path
                       operator: airflow.operators.python.PythonOperator
-                      python_callable: helpers.greet
+                      python_callable: feature_helpers.greet
                       op_kwargs: {name: ada}
                     - task_id: by_file
                       operator: airflow.providers.standard.operators.python.PythonOperator
@@ -223,17 +223,17 @@ def test_taskflow_tasks_with_literal_arguments_and_references_to_outputs(tmp_pat
                   tasks:
                     halves:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.split
+                      python_callable: feature_helpers.split
                       multiple_outputs: true
                       text: "north-south"
                     joined:
                       decorator: airflow.decorators.task
-                      python_callable: helpers.join
+                      python_callable: feature_helpers.join
                       a: +halves['right']
                       b: +halves["left"]
                     hello:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.greet
+                      python_callable: feature_helpers.greet
                       name: +joined
                       greeting: hi
                       retries: 1
@@ -257,24 +257,24 @@ def test_mapping_over_literals_over_an_upstream_output_with_partial_and_as_a_cro
                   tasks:
                     make:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.numbers
+                      python_callable: feature_helpers.numbers
                       n: 3
                     squares:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.square
+                      python_callable: feature_helpers.square
                       expand: {x: +make}
                     summed:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.total
+                      python_callable: feature_helpers.total
                       values: +squares
                     plus_ten:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.add
+                      python_callable: feature_helpers.add
                       partial: {y: 10}
                       expand: {x: [1, 2]}
                     grid:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.add
+                      python_callable: feature_helpers.add
                       expand: {x: [100, 200], y: +make}
                     echo:
                       operator: airflow.operators.bash.BashOperator
@@ -282,11 +282,11 @@ def test_mapping_over_literals_over_an_upstream_output_with_partial_and_as_a_cro
                       expand: {bash_command: ["echo $WORD one", "echo $WORD two"]}
                     singles:
                       decorator: airflow.sdk.task
-                      python_callable: helpers.singletons
+                      python_callable: feature_helpers.singletons
                       n: 2
                     squared_classic:
                       operator: airflow.operators.python.PythonOperator
-                      python_callable: helpers.square
+                      python_callable: feature_helpers.square
                       expand:
                         op_args: singles.output
             """,
@@ -352,15 +352,15 @@ def test_callbacks_by_dotted_path_and_by_name_and_file_are_resolved(tmp_path: Pa
         {
             "cb.yml": """
                 with_callbacks:
-                  on_failure_callback: helpers.flaky_failure
+                  on_failure_callback: feature_helpers.flaky_failure
                   default_args:
-                    on_retry_callback: helpers.flaky_failure
+                    on_retry_callback: feature_helpers.flaky_failure
                   tasks:
                     t:
                       operator: airflow.operators.empty.EmptyOperator
-                      on_success_callback: [helpers.flaky_failure]
+                      on_success_callback: [feature_helpers.flaky_failure]
                       on_failure_callback_name: greet
-                      on_failure_callback_file: helpers.py
+                      on_failure_callback_file: feature_helpers.py
             """,
         },
     )

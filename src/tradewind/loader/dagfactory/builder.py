@@ -50,17 +50,26 @@ PYTHON_OPERATORS = {"PythonOperator", "BranchPythonOperator", "ShortCircuitOpera
 def import_string(path: str) -> Any:
     """``a.b.C`` or ``a.b.C.attr``: the longest importable module prefix, then attributes."""
     parts = path.split(".")
+    missing: ModuleNotFoundError | None = None
     for cut in range(len(parts) - 1, 0, -1):
         module_name = ".".join(parts[:cut])
         try:
             value: Any = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
             if exc.name and module_name.startswith(exc.name):
+                missing = missing or exc
                 continue  # this prefix is not a module: try a shorter one
             raise
-        for attr in parts[cut:]:
-            value = getattr(value, attr)
+        try:
+            for attr in parts[cut:]:
+                value = getattr(value, attr)
+        except AttributeError:
+            if missing is not None:
+                raise ImportError(f"no module named {missing.name}") from None
+            raise
         return value
+    if missing is not None:
+        raise ImportError(f"no module named {missing.name}") from None
     raise ImportError(f"`{path}` is not a dotted path to an object (module.name)")
 
 
