@@ -29,8 +29,17 @@ class DagFactoryConfigError(DagDefinitionError):
     """A dag-factory config that cannot be built: names the DAG, the key path and the line."""
 
 
-def _default_folder() -> str:
-    return reported.dags_root() or str(conf.dags_folder())
+def _default_folder(loader_file: str | None = None) -> str:
+    """dag-factory's default folder is Airflow's DAGs folder: the folder being loaded, else the
+    configured one if the loader file is in it, else the loader file's own folder (a worker
+    importing the file for one task knows only the file and the configuration)."""
+    root = reported.dags_root()
+    if root:
+        return root
+    configured = os.path.abspath(conf.dags_folder())
+    if loader_file is None or os.path.abspath(loader_file).startswith(configured.rstrip(os.sep) + os.sep):
+        return configured
+    return os.path.dirname(os.path.abspath(loader_file))
 
 
 def _listing(folder: Path) -> list[str]:
@@ -273,8 +282,9 @@ def load_yaml_dags(
     """dag-factory's loader: the DAGs of one YAML file (``config_filepath``), of a dict
     (``config_dict``), or of every ``*.yaml``/``*.yml`` under ``dags_folder`` (default: the
     DAGs folder), put into ``globals_dict``."""
+    folder = _default_folder(globals_dict.get("__file__"))
     options: dict[str, Any] = {
-        "defaults_config_path": defaults_config_path,
+        "defaults_config_path": defaults_config_path or (None if defaults_config_dict is not None else folder),
         "defaults_config_dict": defaults_config_dict,
     }
     if config_filepath:
@@ -283,7 +293,7 @@ def load_yaml_dags(
         DagFactory(config_dict=config_dict, **options).generate_dags(globals_dict)
         return
     else:
-        paths = config_files(Path(os.path.abspath(dags_folder or _default_folder())), suffix or [".yaml", ".yml"])
+        paths = config_files(Path(os.path.abspath(dags_folder or folder)), suffix or [".yaml", ".yml"])
     owners: dict[str, str] = {}
     for path in paths:
         factory = DagFactory(str(path.absolute()), **options)
