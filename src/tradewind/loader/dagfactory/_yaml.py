@@ -35,11 +35,22 @@ class YamlFileError(Exception):
 
 @dataclass
 class Document:
-    """A YAML file's value and the line of each key path in it."""
+    """A YAML file's value and the line of each key path in it (worked out when first asked:
+    only a config with a mistake needs them)."""
 
     path: str
     data: Any
-    lines: dict[Key, int] = field(default_factory=dict)
+    text: str = ""
+    _lines: dict[Key, int] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> dict[Key, int]:
+        if self._lines is None:
+            self._lines = {}
+            node = yaml.compose(self.text, Loader=_Loader)
+            if node is not None:
+                _walk(node, (), self._lines)
+        return self._lines
 
     def line(self, key: Key) -> int | None:
         """The line of ``key``, else of its nearest written parent."""
@@ -67,22 +78,15 @@ def _walk(node: yaml.Node, key: Key, lines: dict[Key, int]) -> None:
 def read(path: str | Path) -> Document:
     """Read ``path`` (environment variables expanded). Raises YamlFileError."""
     text = os.path.expandvars(Path(path).read_text(encoding="utf-8"))
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = yaml.load(text, Loader=_Loader)  # a safe loader: no Python objects from the text
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
         raise YamlFileError(f"not valid YAML: {problem}", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlFileError(f"not valid YAML: {exc}", None) from None
-    finally:
-        loader.dispose()
-    lines: dict[Key, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
-    return Document(str(path), data, lines)
+    return Document(str(path), data, text)
 
 
 def iter_items(value: Any) -> Iterator[tuple[Any, Any]]:

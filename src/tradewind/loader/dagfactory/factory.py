@@ -42,13 +42,25 @@ def _default_folder(loader_file: str | None = None) -> str:
     return os.path.dirname(os.path.abspath(loader_file))
 
 
-def _listing(folder: Path) -> list[str]:
-    """The names in ``folder`` (watched: adding a file there re-imports the loader)."""
-    reported.watch_folder(str(folder))
-    try:
-        return sorted(os.listdir(folder))
-    except OSError:
-        return []
+class _Reads:
+    """What one ``load_yaml_dags`` call read once for all its YAML files: folder listings and
+    defaults.yml files (a thousand configs in one folder share them)."""
+
+    def __init__(self) -> None:
+        self.listings: dict[str, list[str]] = {}
+        self.defaults: dict[tuple[Path, ...], dict[str, Any]] = {}
+        self.defaults_files: dict[tuple[str | None, str], list[Path]] = {}
+
+    def listing(self, folder: Path) -> list[str]:
+        """The names in ``folder`` (watched: adding a file there re-imports the loader)."""
+        key = str(folder)
+        if key not in self.listings:
+            reported.watch_folder(key)
+            try:
+                self.listings[key] = sorted(os.listdir(folder))
+            except OSError:
+                self.listings[key] = []
+        return self.listings[key]
 
 
 def cast_types(value: Any, key: Key = ()) -> Any:
@@ -96,7 +108,9 @@ class DagFactory:
         config_dict: dict[str, Any] | None = None,
         defaults_config_path: str | None = None,
         defaults_config_dict: dict[str, Any] | None = None,
+        _reads: _Reads | None = None,
     ) -> None:
+        self.reads = _reads or _Reads()
         config = config if config is not None else config_dict
         if bool(config_filepath) == (config is not None):
             raise DagFactoryConfigError("DagFactory(): give either config_filepath or config_dict, not both or neither")
@@ -130,6 +144,12 @@ class DagFactory:
     # -- defaults
     def _defaults_files(self) -> list[Path]:
         """defaults.yml files from the YAML's folder up to the defaults folder, nearest first."""
+        key = (os.path.dirname(self.path) if self.path else None, self.defaults_config_path)
+        if key not in self.reads.defaults_files:
+            self.reads.defaults_files[key] = self._find_defaults_files()
+        return self.reads.defaults_files[key]
+
+    def _find_defaults_files(self) -> list[Path]:
         root = Path(os.path.abspath(self.defaults_config_path))
         parents = list(Path(os.path.abspath(self.path)).parents) if self.path else []
         if root in parents:
@@ -140,7 +160,7 @@ class DagFactory:
             folders = [root]
         found = []
         for folder in folders:
-            names = _listing(folder)
+            names = self.reads.listing(folder)
             for name in DEFAULTS_FILE_NAMES:
                 if name in names:
                     found.append(folder / name)
@@ -150,8 +170,15 @@ class DagFactory:
     def _global_defaults(self) -> dict[str, Any]:
         if self.defaults_config_dict is not None:
             return dict(self.defaults_config_dict)
+        files = tuple(self._defaults_files())
+        if files not in self.reads.defaults:
+            self.reads.defaults[files] = self._read_defaults(files)
+        found = self.reads.defaults[files]
+        return {**found, "default_args": dict(found["default_args"])}
+
+    def _read_defaults(self, files: tuple[Path, ...]) -> dict[str, Any]:
         merged: dict[str, Any] = {"default_args": {}}
-        for path in reversed(self._defaults_files()):  # farthest first: the nearest wins
+        for path in reversed(files):  # farthest first: the nearest wins
             try:
                 data = _yaml.read(path).data or {}
             except _yaml.YamlFileError as exc:
@@ -236,9 +263,9 @@ class DagFactory:
     _generate_dags = generate_dags  # dag-factory 1.x's private name
 
 
-def _ignore_patterns(folder: Path) -> list[str]:
+def _ignore_patterns(folder: Path, reads: _Reads) -> list[str]:
     patterns: list[str] = []
-    names = _listing(folder)
+    names = reads.listing(folder)
     for ignore in (".airflowignore", IGNORE_FILE):
         if ignore in names:
             for line in (folder / ignore).read_text(encoding="utf-8").splitlines():
@@ -248,13 +275,13 @@ def _ignore_patterns(folder: Path) -> list[str]:
     return patterns
 
 
-def config_files(folder: Path, suffixes: list[str]) -> list[Path]:
+def config_files(folder: Path, suffixes: list[str], reads: _Reads) -> list[Path]:
     """The YAML files under ``folder`` (sorted, ignore files honoured, defaults.yml left out)."""
     found: list[Path] = []
 
     def walk(directory: Path, rules: list[tuple[Path, list[str]]]) -> None:
-        rules = [*rules, (directory, _ignore_patterns(directory))]
-        for name in _listing(directory):
+        rules = [*rules, (directory, _ignore_patterns(directory, reads))]
+        for name in reads.listing(directory):
             entry = directory / name
             if name.startswith(".") or name == "__pycache__":
                 continue
@@ -283,9 +310,14 @@ def load_yaml_dags(
     (``config_dict``), or of every ``*.yaml``/``*.yml`` under ``dags_folder`` (default: the
     DAGs folder), put into ``globals_dict``."""
     folder = _default_folder(globals_dict.get("__file__"))
+    # Every DAG is built, also in a worker that runs one task: the worker keeps what the file
+    # built for its next tasks. (Building only the DAG asked for, through get_parsing_context,
+    # would make the worker import the file again for each DAG: 30x slower at 1,000 DAGs.)
+    reads = _Reads()
     options: dict[str, Any] = {
         "defaults_config_path": defaults_config_path or (None if defaults_config_dict is not None else folder),
         "defaults_config_dict": defaults_config_dict,
+        "_reads": reads,
     }
     if config_filepath:
         paths = [Path(config_filepath)]
@@ -293,7 +325,7 @@ def load_yaml_dags(
         DagFactory(config_dict=config_dict, **options).generate_dags(globals_dict)
         return
     else:
-        paths = config_files(Path(os.path.abspath(dags_folder or folder)), suffix or [".yaml", ".yml"])
+        paths = config_files(Path(os.path.abspath(dags_folder or folder)), suffix or [".yaml", ".yml"], reads)
     owners: dict[str, str] = {}
     for path in paths:
         factory = DagFactory(str(path.absolute()), **options)
