@@ -393,3 +393,22 @@ def test_the_dag_factory_class_and_environment_variables(tmp_path: Path, monkeyp
         loader,
     )
     assert run(bag, "env_dag") == ("success", {("say", -1): ("success", "salut")})
+
+
+def test_user_defined_macros_by_dotted_path_render_in_templates(tmp_path: Path) -> None:
+    bag = load(
+        tmp_path,
+        {
+            "macros.yml": """
+                with_macros:
+                  user_defined_macros:
+                    greet: feature_helpers.greet
+                    region: north
+                  tasks:
+                    say:
+                      operator: airflow.operators.bash.BashOperator
+                      bash_command: "echo {{ greet(region) }}"
+            """
+        },
+    )
+    assert run(bag, "with_macros") == ("success", {("say", -1): ("success", "hello north")})

@@ -159,6 +159,27 @@ MISTAKES = {
         "DagFactoryConfigError: `tasks.run`: a task needs either `operator` or `decorator` in DAG `orders` (line 3); "
         "(exactly one of them)",
     ),
+    "unsupported feature": (
+        """
+        orders:
+          tasks:
+            run:
+              operator: airflow.operators.empty.EmptyOperator
+              variables_as_arguments: [{variable: x, attribute: y}]
+        """,
+        "DagFactoryConfigError: `tasks.run.variables_as_arguments`: Airflow Variables (`variables_as_arguments`) are "
+        "not supported by tradewind in DAG `orders` (line 5)",
+    ),
+    "dataset schedule": (
+        """
+        orders:
+          schedule: ["s3://bucket/orders"]
+          tasks:
+            run: {operator: airflow.operators.empty.EmptyOperator}
+        """,
+        "DagFactoryConfigError: `schedule`: schedules on datasets or assets are not supported by tradewind in DAG "
+        "`orders` (line 2); give a cron expression or preset",
+    ),
     "bad __type__": (
         """
         orders:

@@ -181,6 +181,17 @@ def _python_callable(params: dict[str, Any], base: str) -> None:
             params["python_callable"] = import_string(params["python_callable"])
 
 
+def _macros(macros: dict[str, Any]) -> dict[str, Any]:
+    """dag-factory's ``user_defined_macros``: a string is the dotted path of the macro."""
+    resolved: dict[str, Any] = {}
+    for name, value in macros.items():
+        with at((name,)):
+            resolved[name] = (
+                import_string(value) if isinstance(value, str) else _macros(value) if isinstance(value, dict) else value
+            )
+    return resolved
+
+
 def _value(value: Any, outputs: dict[str, Any], xcom: bool) -> Any:
     ref = reference(value, outputs=xcom)
     if ref is None:
@@ -257,6 +268,9 @@ class DagBuilder:
                     params.pop("doc_md_python_callable_name"), params.pop("doc_md_python_callable_file", ""), self.base
                 )
                 params["doc_md"] = make_doc(**(params.pop("doc_md_python_arguments", None) or {}))
+        if isinstance(params.get("user_defined_macros"), dict):
+            with at(("user_defined_macros",)):
+                params["user_defined_macros"] = _macros(params["user_defined_macros"])
         tags = list(params.pop("tags", None) or [])
         if "dagfactory" not in tags:
             tags.append("dagfactory")  # as dag-factory marks the DAGs it builds

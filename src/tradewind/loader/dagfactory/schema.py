@@ -46,6 +46,21 @@ DAG_KEYS = _DAG_PARAMETERS | {
     "default_view",  # Airflow 2 web UI settings: accepted and ignored with a warning
     "orientation",
 }
+# dag-factory task keys for features tradewind does not have: refused, never ignored
+UNSUPPORTED_TASK_KEYS = {
+    "variables_as_arguments": "Airflow Variables",
+    "success_check_name": "SqlSensor helpers",
+    "success_check_file": "SqlSensor helpers",
+    "success_check_lambda": "SqlSensor helpers",
+    "failure_check_name": "SqlSensor helpers",
+    "failure_check_file": "SqlSensor helpers",
+    "failure_check_lambda": "SqlSensor helpers",
+    "response_check_name": "HttpSensor helpers",
+    "response_check_file": "HttpSensor helpers",
+    "response_check_lambda": "HttpSensor helpers",
+    "execution_date_fn_name": "ExternalTaskSensor helpers",
+    "execution_date_fn_file": "ExternalTaskSensor helpers",
+}
 TASK_GROUP_KEYS = {"tooltip", "prefix_group_id", "parent_group_name", "dependencies", "default_args", "group_name"}
 _TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "catchup": (bool, "true or false"),
@@ -126,6 +141,12 @@ def check_dag(config: Any) -> None:
             and (not isinstance(value, expected[0]) or (expected[0] is int and isinstance(value, bool)))
         ):
             raise ConfigProblem((name,), f"must be {expected[1]}, not {kind(value)}")
+    schedule = config.get("schedule", config.get("schedule_interval"))
+    if isinstance(schedule, list) or (isinstance(schedule, dict) and ("datasets" in schedule or "file" in schedule)):
+        key = "schedule" if "schedule" in config else "schedule_interval"
+        raise ConfigProblem(
+            (key,), "schedules on datasets or assets are not supported by tradewind", "give a cron expression or preset"
+        )
     if "schedule" in config and "schedule_interval" in config:
         raise ConfigProblem(("schedule_interval",), "give `schedule` or `schedule_interval` (its old name), not both")
     for index, tag in enumerate(config.get("tags") or []):
@@ -173,6 +194,12 @@ def check_tasks(tasks: dict[str, dict[str, Any]], groups: dict[str, dict[str, An
     task_list = f"tasks are: {_listing(tasks)}"
     for name, conf in tasks.items():
         key: Key = ("tasks", name)
+        for field, feature in UNSUPPORTED_TASK_KEYS.items():
+            if field in conf:
+                raise ConfigProblem((*key, field), f"{feature} (`{field}`) are not supported by tradewind")
+        for field in ("inlets", "outlets"):
+            if isinstance(conf.get(field), dict):
+                raise ConfigProblem((*key, field), "datasets read from a file are not supported by tradewind")
         if ("operator" in conf) == ("decorator" in conf):
             raise ConfigProblem(key, "a task needs either `operator` or `decorator`", "(exactly one of them)")
         for field in ("operator", "decorator"):
