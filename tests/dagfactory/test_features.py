@@ -402,13 +402,13 @@ def test_user_defined_macros_by_dotted_path_render_in_templates(tmp_path: Path) 
             "macros.yml": """
                 with_macros:
                   user_defined_macros:
-                    greet: feature_helpers.greet
-                    region: north
+                    greet: feature_helpers.greet  # a string is a dotted path, as in dag-factory
+                    times: 3
                   tasks:
                     say:
                       operator: airflow.operators.bash.BashOperator
-                      bash_command: "echo {{ greet(region) }}"
+                      bash_command: "echo {{ greet('north') }} x{{ times }}"
             """
         },
     )
-    assert run(bag, "with_macros") == ("success", {("say", -1): ("success", "hello north")})
+    assert run(bag, "with_macros") == ("success", {("say", -1): ("success", "hello north x3")})
