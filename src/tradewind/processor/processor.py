@@ -26,7 +26,7 @@ from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tradewind.config import conf
 from tradewind.loader.ignore import iter_dag_files
@@ -34,6 +34,7 @@ from tradewind.processes import path_without_cwd, starting_cleanly
 from tradewind.processor.parse import child_main
 from tradewind.store import dag_versions as dv
 from tradewind.store.engine import session_scope
+from tradewind.store.models import DagImportError
 
 PRELOAD = [
     "tradewind.processor.parse",
@@ -375,7 +376,10 @@ class DagProcessor:
             by_file.setdefault(entry["filename"], []).append(entry["error"])
             if entry.get("dag_id"):
                 broken.add(entry["dag_id"])
+        with_errors = set(session.scalars(select(DagImportError.filename).distinct()))
         for name, errors in by_file.items():
+            if not errors and name not in with_errors:
+                continue  # nothing to clear: one query for the whole folder, not one per config
             dv.set_import_errors(session, name, errors)
             for message in errors:
                 self.say(f"{name}: {message.splitlines()[0]}")
