@@ -212,6 +212,11 @@ def test_tasks_as_a_list_python_callables_by_path_and_by_file_and_trigger_rules(
     assert tis[("after_all", -1)][0] == "success"
     assert tis[("only_if_ok", -1)][0] == "upstream_failed"
     assert bag.get_dag("callables").task_dict["breaks"].retries == 2
+    state_again = run_dag(bag.get_dag("callables"), io.StringIO(), no_retry_delay=True)
+    [breaks] = [r for r in state_again.records() if r.task_id == "breaks"]
+    assert breaks.try_number == 3  # retries: 2, so three tries
+    assert bag.get_dag("callables").task_dict["breaks"].retry_delay == timedelta(seconds=1)
+    assert "ValueError: no" in str(breaks.error)
 
 
 def test_taskflow_tasks_with_literal_arguments_and_references_to_outputs(tmp_path: Path) -> None:
