@@ -417,3 +417,23 @@ def test_user_defined_macros_by_dotted_path_render_in_templates(tmp_path: Path) 
         },
     )
     assert run(bag, "with_macros") == ("success", {("say", -1): ("success", "hello north x3")})
+
+
+def test_airflow_2_web_ui_settings_load_with_a_warning(tmp_path: Path) -> None:
+    with pytest.warns(
+        UserWarning,
+        match="DAG 'old_ui': `default_view` and `orientation`: Airflow 2 web UI settings; tradewind ignores them",
+    ):
+        bag = load(
+            tmp_path,
+            {
+                "ui.yml": """
+                    old_ui:
+                      default_view: graph
+                      orientation: LR
+                      tasks:
+                        t: {operator: airflow.operators.empty.EmptyOperator}
+                """
+            },
+        )
+    assert run(bag, "old_ui") == ("success", {("t", -1): ("success", None)})

@@ -238,11 +238,12 @@ class DagBuilder:
 
     def _dag(self, params: dict[str, Any]) -> DAG:
         timezone = params.pop("timezone", None) or "UTC"
-        for ui in ("default_view", "orientation"):
-            if params.pop(ui, None) is not None:
-                warnings.warn(
-                    f"DAG '{self.name}': `{ui}` is an Airflow 2 web UI setting; tradewind ignores it", stacklevel=2
-                )
+        ignored = [ui for ui in ("default_view", "orientation") if params.pop(ui, None) is not None]
+        if ignored:
+            names = " and ".join(f"`{ui}`" for ui in ignored)
+            warnings.warn(
+                f"DAG '{self.name}': {names}: Airflow 2 web UI settings; tradewind ignores them", stacklevel=2
+            )
         default_args = dict(params.pop("default_args", None) or {})
         for field in ("start_date", "end_date"):
             if params.get(field) is not None:
