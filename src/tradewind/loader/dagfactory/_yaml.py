@@ -9,7 +9,6 @@ so that every error can point at its line.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,7 +86,3 @@ def read(path: str | Path) -> Document:
     except yaml.YAMLError as exc:
         raise YamlFileError(f"not valid YAML: {exc}", None) from None
     return Document(str(path), data, text)
-
-
-def iter_items(value: Any) -> Iterator[tuple[Any, Any]]:
-    return iter(value.items()) if isinstance(value, dict) else iter(())
