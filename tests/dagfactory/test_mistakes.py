@@ -260,3 +260,16 @@ def test_a_dict_config_with_a_mistake_fails_the_loader_file_with_the_key_path(tm
     error = bag.import_errors[str(tmp_path / "loader.py")].error
     assert error.startswith("DagFactoryConfigError: `tasks.a.operator`: unknown operator `x.Y` (no module named x)")
     assert error.endswith("(line 2)")
+
+
+def test_a_dag_factory_module_tradewind_does_not_provide_is_a_clear_import_error(tmp_path: Path) -> None:
+    (tmp_path / "loader.py").write_text(
+        "from dagfactory.exceptions import DagFactoryConfigException  # provided\n"
+        "from dagfactory.utils import get_datetime  # dag\n"
+    )
+    bag = load_dags(tmp_path)
+    assert bag.import_errors[str(tmp_path / "loader.py")].error == (
+        "ModuleNotFoundError: No module named 'dagfactory.utils': tradewind runs dag-factory configs without "
+        "dag-factory installed and provides only these modules: dagfactory, dagfactory.dagfactory, "
+        "dagfactory.exceptions (line 2)"
+    )
