@@ -20,7 +20,7 @@ from tradewind.definitions import _context
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.timetables import use_schedule_defaults
 from tradewind.errors import DagDefinitionError, DagNotFound, TradewindError
-from tradewind.loader import airflow_compat
+from tradewind.loader import airflow_compat, dagfactory_alias, reported
 from tradewind.loader.ignore import iter_dag_files
 from tradewind.loader.schedule_defaults import defaults_for
 from tradewind.timeouts import time_limit
@@ -86,7 +86,10 @@ def _describe(exc: BaseException, path: Path) -> ImportErrorInfo:
 def import_dag_file(path: Path, timeout: float = 0) -> tuple[list[DAG], ImportErrorInfo | None, ModuleType | None]:
     """Import one file as its own module; return the DAGs it defines (module globals and DAGs
     entered as context managers, e.g. by a ``@dag`` function called at module level)."""
-    airflow_compat.install()
+    if airflow_compat.install():
+        dagfactory_alias.install()
+    reported.take()  # reports on other files (YAML configs) belong to the file imported now
+    reported.take_watched()
     name = module_name_for(path)
     sys.modules.pop(name, None)
     _context.take_autoregistered()
@@ -130,6 +133,14 @@ def import_dag_file(path: Path, timeout: float = 0) -> tuple[list[DAG], ImportEr
     return list(found.values()), None, module
 
 
+def add_reported(bag: DagBag, reports: list[reported.ReportedError]) -> None:
+    """Import errors a file reported on other files (one line per broken DAG of a YAML file)."""
+    for report in reports:
+        known = bag.import_errors.get(report.filename)
+        text = f"{known.error}\n{report.error}" if known is not None else report.error
+        bag.import_errors[report.filename] = ImportErrorInfo(report.filename, text, "")
+
+
 def load_dags(folder: Path | str, timeout: float = 0) -> DagBag:
     """Load every DAG file under ``folder`` (a single file works too)."""
     folder = Path(folder).absolute()
@@ -139,12 +150,14 @@ def load_dags(folder: Path | str, timeout: float = 0) -> DagBag:
     root = str((folder if folder.is_dir() else folder.parent).resolve())
     if root not in sys.path:
         sys.path.insert(0, root)  # DAG files may import helper modules that sit beside them
+    reported.set_dags_root(root)
     for path in iter_dag_files(folder):
         if path != folder and "dag" not in path.read_text(encoding="utf-8", errors="replace").lower():
             continue  # like Airflow's safe mode: a helper module without DAGs is not imported
         started = time.perf_counter()
         dags, error, _ = import_dag_file(path, timeout)
         bag.parse_seconds[str(path)] = time.perf_counter() - started
+        add_reported(bag, reported.take())
         if error is not None:
             bag.import_errors[str(path)] = error
             continue

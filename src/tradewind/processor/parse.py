@@ -18,6 +18,7 @@ from typing import Any
 
 from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.errors import DagDefinitionError
+from tradewind.loader import reported
 from tradewind.loader.dagbag import import_dag_file
 
 
@@ -65,8 +66,13 @@ def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict
     for folder in (str(Path(path).parent), root):
         if folder not in sys.path:
             sys.path.append(folder)
+    reported.set_dags_root(root)
     started = time.perf_counter()
     dags, error, _ = import_dag_file(Path(path), timeout)
+    # import errors the file reported on the configs it read (dag-factory YAML), and the folders
+    # it listed: both are part of what the processor watches
+    file_errors = [{"filename": r.filename, "error": r.error, "dag_id": r.dag_id} for r in reported.take()]
+    reads.update(p for p in reported.take_watched() if p == root or p.startswith(root.rstrip(os.sep) + os.sep))
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
     if error is None:
@@ -85,7 +91,8 @@ def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict
             message = f"{type(exc).__name__}: {exc}"
             return {"dags": [], "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}
     failure = error.full if error is not None else None
-    return {"dags": found, "error": failure, "reads": sorted(reads), "seconds": time.perf_counter() - started}
+    seconds = time.perf_counter() - started
+    return {"dags": found, "error": failure, "reads": sorted(reads), "seconds": seconds, "file_errors": file_errors}
 
 
 def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, env: dict[str, str]) -> None:

@@ -26,7 +26,7 @@ from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tradewind.config import conf
 from tradewind.loader.ignore import iter_dag_files
@@ -34,8 +34,14 @@ from tradewind.processes import path_without_cwd, starting_cleanly
 from tradewind.processor.parse import child_main
 from tradewind.store import dag_versions as dv
 from tradewind.store.engine import session_scope
+from tradewind.store.models import DagImportError
 
-PRELOAD = ["tradewind.processor.parse", "tradewind.loader.airflow_compat", "tradewind.definitions.serialized"]
+PRELOAD = [
+    "tradewind.processor.parse",
+    "tradewind.loader.airflow_compat",
+    "tradewind.definitions.serialized",
+    "tradewind.loader.dagfactory",  # YAML configs: PyYAML and the builder loaded once, not per child
+]
 
 
 @dataclass
@@ -75,7 +81,11 @@ def content_hash(paths: list[str]) -> str:
     for path in paths:
         digest.update(path.encode() + b"\0")
         try:
-            digest.update(Path(path).read_bytes())
+            if os.path.isdir(path):  # a folder the import listed: what matters is which names it holds
+                names = sorted(n for n in os.listdir(path) if n != "__pycache__")
+                digest.update(b"\0dir\0" + "\0".join(names).encode())
+            else:
+                digest.update(Path(path).read_bytes())
         except OSError:
             digest.update(b"\0missing")
         digest.update(b"\0")
@@ -216,6 +226,7 @@ class DagProcessor:
                     dv.record_file(session, entry)
                 for entry in gone:
                     dv.forget_file(session, entry)
+                    self._forget_reported(session, entry)
                     self.say(f"{entry.fileloc} is gone: its DAG(s) {', '.join(entry.dag_ids) or '-'} are inactive")
                 self._retry_clashes(session, {dag_id for entry in gone for dag_id in entry.dag_ids})
         return queued
@@ -308,6 +319,9 @@ class DagProcessor:
                     clash = next((i for i in dag_ids if owners.get(i, path) != path and Path(owners[i]).exists()), None)
                     if clash is not None:
                         error = dv.clash_message(clash, owners[clash])
+                broken: set[str] = set()
+                if error is None:
+                    broken = self._store_reported(session, path, known, reads, outcome.get("file_errors") or [])
                 if error is not None:
                     report.errors += 1
                     dv.set_import_error(session, path, error)
@@ -331,6 +345,9 @@ class DagProcessor:
                     ]
                     report.new_versions += dv.store_versions(session, path, versions)
                     if known is not None:
+                        # a DAG whose config is broken keeps its last good version until it is fixed
+                        kept = [i for i in known.dag_ids if i in broken and i not in dag_ids]
+                        dag_ids += kept
                         dropped = set(known.dag_ids) - set(dag_ids)
                         dv.deactivate(session, dropped)
                         freed.update(dropped)
@@ -339,6 +356,41 @@ class DagProcessor:
                 stored[path] = entry_row
                 report.imported += 1
             self._retry_clashes(session, freed)
+
+    def _store_reported(
+        self, session: Any, path: str, known: dv.StoredFile | None, reads: list[str], file_errors: list[dict[str, Any]]
+    ) -> set[str]:
+        """Import errors the file reported on files it read (a dag-factory loader on its YAML
+        configs): replace those of every such file it read before or now. Returns the DAG ids
+        whose config is broken."""
+        stored = self._stored()
+        before = [entry[0] for entry in known.fingerprint[1:]] if known else []
+        by_file: dict[str, list[str]] = {}
+        for name in {*before, *reads}:
+            if name not in stored and name != path and not os.path.isdir(name):
+                by_file[name] = []
+        broken: set[str] = set()
+        for entry in file_errors:
+            if entry["filename"] in stored or entry["filename"] == path:
+                continue  # a DAG file's own errors are its own import's to say
+            by_file.setdefault(entry["filename"], []).append(entry["error"])
+            if entry.get("dag_id"):
+                broken.add(entry["dag_id"])
+        with_errors = set(session.scalars(select(DagImportError.filename).distinct()))
+        for name, errors in by_file.items():
+            if not errors and name not in with_errors:
+                continue  # nothing to clear: one query for the whole folder, not one per config
+            dv.set_import_errors(session, name, errors)
+            for message in errors:
+                self.say(f"{name}: {message.splitlines()[0]}")
+        return broken
+
+    def _forget_reported(self, session: Any, entry: dv.StoredFile) -> None:
+        """A DAG file that is gone takes the import errors it reported on its configs along."""
+        stored = self._stored()
+        for item in entry.fingerprint[1:]:
+            if item[0] not in stored and not os.path.isdir(item[0]):
+                dv.set_import_error(session, item[0], None)
 
     def _retry_clashes(self, session: Any, freed: set[str]) -> None:
         """A file refused because another file defined the same DAG id is imported again once

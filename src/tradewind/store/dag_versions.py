@@ -161,6 +161,15 @@ def set_import_error(session: Session, fileloc: str, error: str | None) -> None:
         session.execute(insert(DagImportError), [{"filename": fileloc, "error": error, "timestamp": _now()}])
 
 
+def set_import_errors(session: Session, fileloc: str, errors: Collection[str]) -> None:
+    """Replace ``fileloc``'s import errors with ``errors``, one row each (a YAML config with
+    several broken DAGs)."""
+    session.execute(delete(DagImportError).where(DagImportError.filename == fileloc))
+    if errors:
+        now = _now()
+        session.execute(insert(DagImportError), [{"filename": fileloc, "error": e, "timestamp": now} for e in errors])
+
+
 CLASH_PREFIX = "DagDefinitionError: DAG id "
 
 
