@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -83,3 +86,69 @@ def test_a_run_keeps_its_version_when_the_file_changes(tmp_path: Path, monkeypat
     assert records["c"].return_value == "c"
     assert processor.imports == 2  # the scheduler's own look at the folder found nothing new
     engine.dispose()
+
+
+CONFIG_FACTORY = """
+import json, os
+from datetime import datetime
+from pathlib import Path
+from tradewind import DAG, task
+
+for name, value in json.loads((Path(__file__).parent / "pipelines.json").read_text()).items():
+    with DAG(name, start_date=datetime(2025, 1, 1), schedule=None) as built:
+        task(lambda value=value: [value, os.getpid()], task_id="which")()
+    globals()[name] = built
+"""
+
+
+def test_a_worker_builds_its_dags_again_when_a_config_they_read_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker that ran the first run is the one that runs the second: it notices that the
+    JSON the factory reads changed (the DAG processor's record of the file's inputs), not only
+    the factory's own bytes, and builds the DAGs again."""
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TRADEWIND__DAG_PROCESSOR__REFRESH_INTERVAL", "0.05")
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "factory.py").write_text(CONFIG_FACTORY)
+    config = dags / "pipelines.json"
+    config.write_text(json.dumps({"orders": "first config"}))
+    engine = make_engine()
+    migrate(engine)
+    gateway = StoreGateway(engine)
+    processor = DagProcessor(dags, engine)
+    processor.run_once()
+    scheduler = Scheduler(
+        gateway, LocalExecutor(parallelism=1), processor=processor, log=io.StringIO(), log_path=task_log_path
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=scheduler.run, kwargs={"should_stop": stop.is_set})
+    thread.start()
+    try:
+        first = gateway.create_manual_run(gateway.get_dag("orders"), None, {}, run_id="first")
+        before = wait_for_return_value(gateway, first.run_id)
+        inputs = gateway.file_input_hashes([str(dags / "factory.py")])
+        config.write_text(json.dumps({"orders": "second config"}))
+        deadline = time.monotonic() + 30
+        while gateway.file_input_hashes([str(dags / "factory.py")]) == inputs:  # the processor's next look
+            assert time.monotonic() < deadline, "the DAG processor never noticed the changed config"
+            time.sleep(0.05)
+        second = gateway.create_manual_run(gateway.get_dag("orders"), None, {}, run_id="second")
+        after = wait_for_return_value(gateway, second.run_id)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        engine.dispose()
+    assert before[0] == "first config" and after[0] == "second config"
+    assert before[1] == after[1]  # the same worker process, which imported the factory again
+
+
+def wait_for_return_value(gateway: StoreGateway, run_id: str) -> list[Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        records = gateway.load_records("orders", run_id)
+        if records and records[0].state == "success":
+            return list(records[0].return_value)
+        assert time.monotonic() < deadline, f"run {run_id} did not succeed: {records}"
+        time.sleep(0.05)

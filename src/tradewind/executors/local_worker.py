@@ -77,7 +77,7 @@ class TaskNotRunnable(Exception):
 
 
 class DagCache:
-    """The DAGs of each DAG file this worker has imported, with the sha256 of the bytes imported."""
+    """The DAGs of each DAG file this worker has imported, with the version they were imported as."""
 
     def __init__(self) -> None:
         self._files: dict[str, tuple[str, dict[str, DAG]]] = {}
@@ -95,12 +95,12 @@ class DagCache:
         if cached is None or (wanted and wanted != cached[0] and (item.dag_file, wanted) not in self._asked):
             if wanted:
                 self._asked.add((item.dag_file, wanted))
-            cached = self._import(item.dag_file, key)
+            cached = self._import(item.dag_file, key, wanted)
         _, dags = cached
         dag = dags.get(key.dag_id)
         if dag is None and item.dag_file in self._context_read:
             # the file builds only the DAG named by get_parsing_context(): build this one
-            _, dags = self._import(item.dag_file, key)
+            _, dags = self._import(item.dag_file, key, wanted)
             dag = dags.get(key.dag_id)
         if dag is None:
             defined = ", ".join(sorted(dags)) or "none"
@@ -118,7 +118,9 @@ class DagCache:
             )
         return task
 
-    def _import(self, dag_file: str, key: TaskInstanceKey) -> tuple[str, dict[str, DAG]]:
+    def _import(self, dag_file: str, key: TaskInstanceKey, version: str | None) -> tuple[str, dict[str, DAG]]:
+        """Import ``dag_file`` now, remembered as ``version`` (the scheduler's name for the file
+        with the configs it reads) or, without one, as the sha256 of its bytes."""
         path = Path(dag_file)
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -136,7 +138,7 @@ class DagCache:
         if error is not None:
             message = f"importing DAG file {dag_file} failed, so {key.display} cannot run: {error.error}"
             raise TaskNotRunnable(ErrorInfo("DagFileImportError", message, error.traceback))
-        entry = (digest, {d.dag_id: d for d in dags})
+        entry = (version or digest, {d.dag_id: d for d in dags})
         self._files[dag_file] = entry
         return entry
 

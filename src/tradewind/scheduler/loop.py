@@ -295,7 +295,7 @@ class Scheduler:
             key = heapq.heappop(self._retries)[1]
             self._retry_at.pop(key, None)
             self._touched.add(key)
-        items: list[WorkItem] = []
+        chosen: list[tuple[ActiveRun, list[InstanceRecord]]] = []
         for key in self._touched:
             active = self.active.get(key)
             if active is None:
@@ -306,19 +306,32 @@ class Scheduler:
                 ready += self.admission.admit(active, self._running_across_runs)
                 if not active.state.needs_schedule:
                     break
-            if not ready:
-                continue
-            file_hash = self._file_hash(active.dag.fileloc)
+            if ready:
+                chosen.append((active, ready))
+        if not chosen:
+            return []
+        inputs = self.gateway.file_input_hashes({a.dag.fileloc for a, _ in chosen if a.dag.fileloc})
+        items: list[WorkItem] = []
+        for active, ready in chosen:
+            file_hash = self._file_hash(active.dag.fileloc, inputs)
             items.extend(replace(item, dag_file_hash=file_hash) for item in active.state.work_items(ready))
             active.state.mark_queued(ready)
             active.in_flight += len(ready)
         return items
 
-    def _file_hash(self, path: str | None) -> str | None:
-        """sha256 of a DAG file's bytes (read, never imported): a worker holding another version
-        imports the file again."""
+    def _file_hash(self, path: str | None, inputs: dict[str, str]) -> str | None:
+        """The version of a DAG file a worker should hold: the sha256 of its bytes (read, never
+        imported) and of every file its last import read, as the DAG processor stored it
+        (``inputs``: a config or YAML the file builds its DAGs from). A worker holding another
+        version imports the file again."""
         if not path:
             return None
+        own = self._own_hash(path)
+        if own is None or path not in inputs:
+            return own
+        return hashlib.sha256(f"{own}:{inputs[path]}".encode()).hexdigest()
+
+    def _own_hash(self, path: str) -> str | None:
         try:
             st = os.stat(path)
         except OSError:

@@ -95,6 +95,13 @@ class StoreGateway:
             row = q.get_dag(session, dag_id)
             return bool(row and row.is_paused)
 
+    def file_input_hashes(self, filelocs: Collection[str]) -> dict[str, str]:
+        """fileloc -> the hash of every file its last import read (the DAG processor's record)."""
+        if not filelocs:
+            return {}
+        with session_scope(self.engine) as session:
+            return dv.input_hashes(session, filelocs)
+
     def pool_sizes(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
             return {pool.name: pool.slots for pool in q.get_pools(session)}

@@ -52,6 +52,12 @@ def stored_files(session: Session) -> dict[str, StoredFile]:
     return {r[0]: StoredFile(r[0], list(r[1]), r[2], list(r[3]), r[4]) for r in rows}
 
 
+def input_hashes(session: Session, filelocs: Collection[str]) -> dict[str, str]:
+    """fileloc -> content hash (its bytes and every file it read when last imported)."""
+    rows = session.execute(select(DagFile.fileloc, DagFile.content_hash).where(DagFile.fileloc.in_(list(filelocs))))
+    return {r[0]: r[1] for r in rows}
+
+
 def dag_owners(session: Session, dag_ids: Collection[str]) -> dict[str, str]:
     """dag_id -> file of the active DAGs among ``dag_ids``."""
     if not dag_ids:
