@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tradewind.definitions.dag import DAG
-from tradewind.definitions.serialized import SerializedDAG, serialize_dag
+from tradewind.definitions.serialized import SerializedDAG, dag_hash, serialize_dag, serialize_with_hash
 from tradewind.definitions.timetables import (
     ContinuousTimetable,
     CronDataIntervalTimetable,
@@ -27,7 +27,13 @@ from tradewind.definitions.timetables import (
     TimeRestriction,
     Timetable,
 )
-from tradewind.definitions.timetables.serialization import read_timetable, serialize_timetable
+from tradewind.definitions.timetables.serialization import (
+    MAX_RUNS,
+    precomputing_at,
+    read_timetable,
+    refresh_after,
+    serialize_timetable,
+)
 from tradewind.errors import DagDefinitionError
 
 START = datetime(2025, 10, 20, tzinfo=UTC)
@@ -136,6 +142,51 @@ def test_a_users_timetable_without_catchup_keeps_the_newest_past_run_and_the_fut
     now = datetime.now(UTC)
     assert starts[0] <= now - timedelta(days=2) < starts[1]  # the newest past run first
     assert starts[-1] > now + timedelta(days=360)  # and a year ahead
+
+
+class EveryMinute(EveryOtherDay):
+    def next_dagrun_info(self, *, last_automated_data_interval: Any, restriction: TimeRestriction) -> DagRunInfo:
+        start = last_automated_data_interval.end if last_automated_data_interval else restriction.earliest
+        return DagRunInfo.interval(start, start + timedelta(minutes=1))
+
+
+@pytest.mark.parametrize(
+    ("timetable", "end_date", "first_run_after", "last_run_after", "refresh"),
+    [
+        # a year ahead; asked again halfway there
+        (EveryOtherDay(), None, "11-05T00:00", "2026-11-06T00:00", "2026-05-07T06:00"),
+        # the timetable says it has no more runs: never asked again
+        (EveryOtherDay(), START + timedelta(days=30), "11-05T00:00", "11-21T00:00", None),
+        # more than MAX_RUNS in a year: the nearest are kept (the newest past one first)
+        (EveryMinute(), None, "11-05T12:00", "11-12T10:39", "11-08T23:19:30"),
+    ],
+)
+def test_a_users_timetable_keeps_the_nearest_runs_and_says_when_to_ask_again(
+    timetable: Timetable, end_date: datetime | None, first_run_after: str, last_run_after: str, refresh: str | None
+) -> None:
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text if text.startswith("20") else f"2025-{text}").replace(tzinfo=UTC)
+
+    dag = DAG("custom", start_date=START, end_date=end_date, schedule=timetable, catchup=False)
+    with precomputing_at(NOW):
+        node = serialize_dag(dag)["timetable"]
+    runs = [datetime.fromisoformat(after) for after, _, _ in node["runs"]]
+    assert len(runs) <= MAX_RUNS
+    assert (runs[0], runs[-1]) == (at(first_run_after), at(last_run_after))
+    assert refresh_after(node) == (at(refresh) if refresh else None)
+
+
+def test_a_users_timetable_asked_again_for_the_same_runs_is_the_same_version() -> None:
+    dag = DAG("custom", start_date=START, end_date=START + timedelta(days=6), schedule=EveryOtherDay(), catchup=True)
+    with precomputing_at(NOW):
+        first, first_hash = serialize_with_hash(dag)
+    with precomputing_at(NOW + timedelta(days=3)):
+        again, again_hash = serialize_with_hash(dag)
+    assert first["timetable"]["computed_at"] != again["timetable"]["computed_at"]
+    assert first_hash == again_hash == dag_hash(again)
+    with precomputing_at(NOW + timedelta(days=3)):
+        longer = serialize_with_hash(DAG("custom", start_date=START, schedule=EveryOtherDay(), catchup=True))[1]
+    assert longer != first_hash
 
 
 class Stuck(EveryOtherDay):

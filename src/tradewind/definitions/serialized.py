@@ -175,10 +175,20 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         "tasks": [_task(task) for task in dag.topological_sort()],
     }
     try:
-        text = canonical_json(data)
+        text = canonical_json(_hashed(data))
     except (TypeError, ValueError) as exc:
         raise DagDefinitionError(f"DAG '{dag.dag_id}' cannot be stored: {exc} (params must be JSON values)") from None
     return data, hashlib.sha256(text.encode()).hexdigest()
+
+
+_NOT_HASHED = ("computed_at", "refresh_after")  # of a user's timetable: asked again, the same runs are no new version
+
+
+def _hashed(data: dict[str, Any]) -> dict[str, Any]:
+    node = data.get("timetable")
+    if isinstance(node, dict) and any(key in node for key in _NOT_HASHED):
+        return {**data, "timetable": {k: v for k, v in node.items() if k not in _NOT_HASHED}}
+    return data
 
 
 def canonical_json(data: dict[str, Any]) -> str:
@@ -187,7 +197,7 @@ def canonical_json(data: dict[str, Any]) -> str:
 
 def dag_hash(data: dict[str, Any]) -> str:
     """The version key of a serialised DAG: equal structure, equal hash."""
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(_hashed(data)).encode()).hexdigest()
 
 
 # --- reading ------------------------------------------------------------------------------------

@@ -13,10 +13,12 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tradewind.definitions.serialized import serialize_with_hash
+from tradewind.definitions.timetables.serialization import precomputing_at, refresh_after
 from tradewind.errors import DagDefinitionError
 from tradewind.loader import reported
 from tradewind.loader.dagbag import import_dag_file
@@ -55,9 +57,10 @@ def _track_reads(root: str, own: str, reads: set[str]) -> None:
     sys.addaudithook(hook)
 
 
-def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict[str, Any]:
+def parse_in_child(path: str, root: str, timeout: float, memory_mb: int, now: datetime | None = None) -> dict[str, Any]:
     """Import ``path`` and return what the processor stores: serialised DAGs with their hashes,
-    or the import error; the files it read; how long it took."""
+    or the import error; the files it read; how long it took; when to import it again although
+    unchanged (``refresh_after``: a user's own timetable's runs, computed from ``now``, run out)."""
     _limit_memory(memory_mb)
     reads: set[str] = set()
     _track_reads(root, path, reads)
@@ -75,6 +78,7 @@ def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict
     reads.update(p for p in reported.take_watched() if p == root or p.startswith(root.rstrip(os.sep) + os.sep))
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
+    refresh: list[datetime] = []
     if error is None:
         # the DAGs stay alive to the end of this short-lived process: collecting garbage among
         # them while serialising (a collection walks every one) would cost more than it frees
@@ -85,22 +89,33 @@ def parse_in_child(path: str, root: str, timeout: float, memory_mb: int) -> dict
                     raise DagDefinitionError(f"DAG id '{dag.dag_id}' is defined twice in this file")
                 seen.add(dag.dag_id)
                 dag.validate()
-                data, digest = serialize_with_hash(dag)
+                with precomputing_at(now):
+                    data, digest = serialize_with_hash(dag)
                 found.append({"data": data, "hash": digest})
+                when = refresh_after(data["timetable"])
+                if when is not None:
+                    refresh.append(when)
         except DagDefinitionError as exc:
             message = f"{type(exc).__name__}: {exc}"
             return {"dags": [], "error": message, "reads": sorted(reads), "seconds": time.perf_counter() - started}
     failure = error.full if error is not None else None
-    seconds = time.perf_counter() - started
-    return {"dags": found, "error": failure, "reads": sorted(reads), "seconds": seconds, "file_errors": file_errors}
+    return {
+        "dags": found,
+        "error": failure,
+        "reads": sorted(reads),
+        "seconds": time.perf_counter() - started,
+        "file_errors": file_errors,
+        "refresh_after": min(refresh).isoformat() if refresh else None,
+    }
 
 
-def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, env: dict[str, str]) -> None:
-    """Entry point of a processor child: parse, send the JSON result, exit."""
+def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, env: dict[str, str], now: str) -> None:
+    """Entry point of a processor child: parse, send the JSON result, exit. ``now``: the
+    processor's clock (ISO), which a user's own timetable is asked from."""
     os.environ.clear()
     os.environ.update(env)
     try:
-        result = parse_in_child(path, root, timeout, memory_mb)
+        result = parse_in_child(path, root, timeout, memory_mb, datetime.fromisoformat(now))
         payload = json.dumps(result).encode()
     except MemoryError:
         payload = json.dumps({"dags": [], "error": "MemoryError: the import ran out of memory", "reads": []}).encode()

@@ -7,7 +7,9 @@ child reports is stored in one transaction per batch: a new version for each DAG
 structure changed, the file's import error (or its removal), DAGs the file no longer defines
 made inactive. A child that hangs, exits or crashes becomes an import error naming the cause;
 every other file is unaffected. A file that did not change is not imported again: a look at the
-folder costs one ``stat`` per file (and per file it read) when nothing changed.
+folder costs one ``stat`` per file (and per file it read) when nothing changed. The exception: a
+file with a user's own timetable, whose runs the child computes ahead (docs/adr/0008), is
+imported again at the ``refresh_after`` time the child reported, before those runs run out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from tradewind.config import conf
+from tradewind.definitions.timetables.serialization import MIN_REFRESH
 from tradewind.loader.ignore import iter_dag_files
 from tradewind.processes import path_without_cwd, starting_cleanly
 from tradewind.processor.parse import child_main
@@ -145,6 +149,7 @@ class DagProcessor:
         memory_limit_mb: int | None = None,
         refresh_interval: float | None = None,
         say: Callable[[str], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.folder = Path(os.path.abspath(folder))  # ".." collapsed: one spelling per file
         self.root = str((self.folder if self.folder.is_dir() else self.folder.parent).resolve())
@@ -158,6 +163,7 @@ class DagProcessor:
         self.memory_limit_mb = int(limit)
         self.refresh_interval = float(refresh_interval or conf.get("dag_processor", "refresh_interval"))
         self.say = say or (lambda message: None)
+        self.clock = clock or (lambda: datetime.now(UTC))  # when stored runs of a user's timetable run out
         self._ctx: Any = None
         self._known: dict[str, dv.StoredFile] | None = None
         self._queue: deque[tuple[str, list[Any], str]] = deque()
@@ -201,18 +207,20 @@ class DagProcessor:
         busy = {c.path for c in self._children} | {p for p, _, _ in self._queue}
         queued = 0
         touched: list[dv.StoredFile] = []
+        clock = self.clock()
         for path in files:
             if path in busy:
                 continue
             known = stored.get(path)
             tracked = [path] + ([entry[0] for entry in known.fingerprint[1:]] if known else [])
             now = fingerprint(tracked)
-            if known is not None and now == known.fingerprint:
+            due = known is not None and known.refresh_after is not None and known.refresh_after <= clock
+            if known is not None and now == known.fingerprint and not due:
                 continue
             digest = content_hash(tracked)
-            if known is not None and digest == known.content_hash:
+            if known is not None and digest == known.content_hash and not due:
                 # touched but not changed: remember the new stamps, import nothing
-                updated = dv.StoredFile(path, now, digest, known.dag_ids, known.parse_seconds)
+                updated = dv.StoredFile(path, now, digest, known.dag_ids, known.parse_seconds, known.refresh_after)
                 touched.append(updated)
                 stored[path] = updated
                 continue
@@ -238,7 +246,15 @@ class DagProcessor:
         reader, writer = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
             target=child_main,
-            args=(writer, path, self.root, self.import_timeout, self.memory_limit_mb, dict(os.environ)),
+            args=(
+                writer,
+                path,
+                self.root,
+                self.import_timeout,
+                self.memory_limit_mb,
+                dict(os.environ),
+                self.clock().isoformat(),
+            ),
             name="tradewind-dag-processor",
             daemon=True,
         )
@@ -314,6 +330,8 @@ class DagProcessor:
                 stamps = fingerprint(tracked) if reads else child.fingerprint
                 digest = content_hash(tracked) if reads else child.content_hash
                 dag_ids = [d["data"]["dag_id"] for d in found]
+                refresh = outcome.get("refresh_after")
+                refresh_after = datetime.fromisoformat(refresh) if refresh else None
                 if error is None:
                     owners = dv.dag_owners(session, dag_ids)
                     clash = next((i for i in dag_ids if owners.get(i, path) != path and Path(owners[i]).exists()), None)
@@ -326,8 +344,11 @@ class DagProcessor:
                     report.errors += 1
                     dv.set_import_error(session, path, error)
                     self.say(f"{path}: {error.splitlines()[0]}")
-                    # the DAGs it defined before stay as they were until the file imports again
+                    # the DAGs it defined before stay as they were until the file imports again;
+                    # runs precomputed for them are asked for again an hour later at the soonest
                     dag_ids = known.dag_ids if known else []
+                    before = known.refresh_after if known else None
+                    refresh_after = max(before, self.clock() + MIN_REFRESH) if before else None
                 else:
                     dv.set_import_error(session, path, None)
                     paused = bool(conf.get("core", "dags_are_paused_at_creation"))
@@ -351,7 +372,7 @@ class DagProcessor:
                         dropped = set(known.dag_ids) - set(dag_ids)
                         dv.deactivate(session, dropped)
                         freed.update(dropped)
-                entry_row = dv.StoredFile(path, stamps, digest, dag_ids, outcome.get("seconds"))
+                entry_row = dv.StoredFile(path, stamps, digest, dag_ids, outcome.get("seconds"), refresh_after)
                 dv.record_file(session, entry_row)
                 stored[path] = entry_row
                 report.imported += 1

@@ -30,6 +30,7 @@ class StoredFile:
     content_hash: str
     dag_ids: list[str]
     parse_seconds: float | None
+    refresh_after: datetime | None = None  # import again then, though unchanged (a user's timetable)
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,16 @@ class DagVersionInput:
 
 def stored_files(session: Session) -> dict[str, StoredFile]:
     rows = session.execute(
-        select(DagFile.fileloc, DagFile.fingerprint, DagFile.content_hash, DagFile.dag_ids, DagFile.parse_seconds)
+        select(
+            DagFile.fileloc,
+            DagFile.fingerprint,
+            DagFile.content_hash,
+            DagFile.dag_ids,
+            DagFile.parse_seconds,
+            DagFile.refresh_after,
+        )
     )
-    return {r[0]: StoredFile(r[0], list(r[1]), r[2], list(r[3]), r[4]) for r in rows}
+    return {r[0]: StoredFile(r[0], list(r[1]), r[2], list(r[3]), r[4], r[5]) for r in rows}
 
 
 def input_hashes(session: Session, filelocs: Collection[str]) -> dict[str, str]:
@@ -201,6 +209,7 @@ def record_file(session: Session, stored: StoredFile) -> None:
         "content_hash": stored.content_hash,
         "dag_ids": stored.dag_ids,
         "parse_seconds": stored.parse_seconds,
+        "refresh_after": stored.refresh_after,
         "last_parsed_at": _now(),
     }
     stmt = dialect_insert(session, DagFile).values(fileloc=stored.fileloc, **values)

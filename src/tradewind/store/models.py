@@ -207,6 +207,8 @@ class DagFile(Base):
     dag_ids: Mapped[list[str]] = mapped_column(JSON)
     parse_seconds: Mapped[float | None] = mapped_column(Float)
     last_parsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # imported again then although unchanged: a user's own timetable's stored runs run out (ADR 8)
+    refresh_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<DagFile {self.fileloc}>"

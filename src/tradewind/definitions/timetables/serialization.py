@@ -2,13 +2,16 @@
 
 Every built-in timetable round-trips. A user's own ``Timetable`` subclass lives in user code,
 which the scheduler never imports: the DAG processor's child, which imported the file, asks it
-for its runs from the start date to a year ahead and stores them (``PrecomputedTimetable``);
-see docs/adr/0008. Cron and timedelta data-interval nodes keep the shape they had before trigger
-timetables existed, so stored versions keep their hash.
+for its runs from the start date to a year ahead and stores them (``PrecomputedTimetable``)
+with the time the processor should ask again (``refresh_after``); see docs/adr/0008. Cron and
+timedelta data-interval nodes keep the shape they had before trigger timetables existed, so
+stored versions keep their hash.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +36,27 @@ from tradewind.errors import DagDefinitionError
 HORIZON = timedelta(days=366)  # how far ahead a user's timetable is asked for runs
 MAX_RUNS = 10_000  # runs stored for a user's timetable
 MAX_ASKS = 200_000  # calls of its next_dagrun_info while they are computed
+MIN_REFRESH = timedelta(hours=1)  # the soonest the processor asks such a timetable again
+
+_clock: list[datetime | None] = []
+
+
+@contextmanager
+def precomputing_at(now: datetime | None) -> Iterator[None]:
+    """While DAGs are serialised: the time a user's own timetable is asked from (the DAG
+    processor passes its clock to the child that imports the file; None: the real time)."""
+    _clock.append(now)
+    try:
+        yield
+    finally:
+        _clock.pop()
+
+
+def refresh_after(node: dict[str, Any]) -> datetime | None:
+    """When the runs stored in a serialized timetable node should be computed again (None:
+    never; only a user's own timetable is precomputed)."""
+    when = node.get("refresh_after") if node.get("type") == "custom" else None
+    return datetime.fromisoformat(when) if when else None
 
 
 def _run_immediately(value: bool | timedelta | None) -> bool | float | None:
@@ -124,12 +148,15 @@ def _node(timetable: Timetable, restriction: TimeRestriction | None) -> dict[str
 
 def _precompute(timetable: Timetable, restriction: TimeRestriction) -> dict[str, Any]:
     """Ask a user's timetable for its runs (with catchup: every run from the start date) up to
-    a year from now; without catchup only the newest run that has come and the later ones are kept."""
+    a year from now; without catchup only the newest run that has come and the later ones are
+    kept; at most ``MAX_RUNS``, the earliest. ``refresh_after``: halfway from now to the last run
+    kept (at least ``MIN_REFRESH`` from now), or None once the timetable has said it has no more."""
     name = f"{type(timetable).__module__}.{type(timetable).__qualname__}"
-    now = utcnow()
+    now = (_clock[-1] if _clock else None) or utcnow()
     runs: list[DagRunInfo] = []
     last: DataInterval | None = None
     asked = TimeRestriction(restriction.earliest, restriction.latest, True)
+    ended = False
     for _ in range(MAX_ASKS):
         try:
             info = timetable.next_dagrun_info(last_automated_data_interval=last, restriction=asked)
@@ -138,12 +165,15 @@ def _precompute(timetable: Timetable, restriction: TimeRestriction) -> dict[str,
                 f"timetable {name}: next_dagrun_info(last_automated_data_interval={last}) raised "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        if info is None or info.run_after > now + HORIZON:
+        if info is None:
+            ended = True
             break
         if not isinstance(info, DagRunInfo):
             raise DagDefinitionError(
                 f"timetable {name}: next_dagrun_info() must return a DagRunInfo or None, got {info!r}"
             )
+        if info.run_after > now + HORIZON:
+            break
         if last is not None and info.data_interval.start <= last.start:
             raise DagDefinitionError(
                 f"timetable {name}: next_dagrun_info() did not move past the run of {last.start.isoformat()} "
@@ -151,17 +181,26 @@ def _precompute(timetable: Timetable, restriction: TimeRestriction) -> dict[str,
             )
         runs.append(info)
         last = info.data_interval
+        if restriction.catchup and len(runs) >= MAX_RUNS:
+            break
     if not restriction.catchup:
         past = [i for i, info in enumerate(runs) if info.run_after <= now]
         if past:
             runs = runs[past[-1] :]
+    if len(runs) > MAX_RUNS:
+        runs, ended = runs[:MAX_RUNS], False
+    refresh: datetime | None = None
+    if not ended:
+        end = runs[-1].run_after if runs else now + HORIZON
+        refresh = max(now + (end - now) / 2, now + MIN_REFRESH)
     return {
         "type": "custom",
         "class": name,
         "summary": timetable.summary,
         "description": timetable.description,
-        "runs": [_info(info) for info in runs[-MAX_RUNS:]],
+        "runs": [_info(info) for info in runs],
         "computed_at": now.isoformat(),
+        "refresh_after": refresh.isoformat() if refresh else None,
     }
 
 
