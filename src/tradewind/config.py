@@ -41,6 +41,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "fault_pause_seconds": 5,
         "fault_pause_max_seconds": 60,
     },
+    # the REST API and web UI (`tradewind api-server`)
+    "api": {
+        "host": "127.0.0.1",  # loopback: reachable from this machine only
+        "port": 8080,
+        "jwt_expiration_seconds": 86_400,  # lifetime of a bearer token (Airflow's [api_auth] jwt_expiration_time)
+        "fallback_page_limit": 50,  # `limit` when a list call gives none (Airflow's default)
+        "maximum_page_limit": 100,  # a larger `limit` is cut to this (as Airflow's [api] maximum_page_limit)
+    },
 }
 
 
