@@ -189,7 +189,10 @@ def standalone_command(dags_folder: Path | None, parallelism: int | None) -> Non
     click.echo(f"DAGs folder:     {folder}")
     click.echo(f"task logs:       {conf.get('logging', 'base_log_folder') or home() / 'logs'}")
     click.echo("Trigger a run with `tradewind dags trigger DAG_ID`; stop with Ctrl-C.")
-    run_scheduler(folder, "local", parallelism, exit_when_idle=False)
+    from tradewind.cli.server import api_server_beside
+
+    with api_server_beside(engine):  # the web UI and API, and the admin login printed
+        run_scheduler(folder, "local", parallelism, exit_when_idle=False)
 
 
 @click.command("trigger")
