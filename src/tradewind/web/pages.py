@@ -158,7 +158,7 @@ def dag_grid(
             }
         elif run_id is not None:
             selected_run = grid.get_run(session, dag_id, run_id)
-            panel = {"run": selected_run}
+            panel = {"task_id": None, "run": selected_run}
     live = any(r.state in ACTIVE_RUN_STATES for r in runs)
     return ctx.render(
         request,
