@@ -101,7 +101,8 @@ def test_list_examples_as_json(run_cli, examples_dags):
     ):
         assert dag_id in by_id, f"{dag_id} missing from {sorted(by_id)}"
     for row in rows:
-        assert set(row) == {"dag_id", "file", "schedule", "tags"}, row
+        assert set(row) == {"dag_id", "file", "schedule", "tags", "is_paused"}, row
+        assert row["is_paused"] is False
     assert by_id["process_data_client_b"]["file"] == "dynamic_dags_factory.py"
     assert by_id["process_data_client_b"]["tags"] == ["dynamic"]
     assert by_id["process_data_client_b"]["schedule"] == "@daily"
@@ -372,7 +373,13 @@ def test_airflow3_imports_load_and_run(run_cli, dags_folder, write_dag):
     listed = run_cli("dags", "list", "--dags-folder", dags_folder, "-o", "json")
     assert listed.returncode == 0, describe(listed)
     assert parse_json(listed) == [
-        {"dag_id": "airflow3_style", "file": "airflow3_style.py", "schedule": "None", "tags": ["af3"]}
+        {
+            "dag_id": "airflow3_style",
+            "file": "airflow3_style.py",
+            "schedule": "None",
+            "tags": ["af3"],
+            "is_paused": False,
+        }
     ]
 
     ran = run_cli("dags", "test", "airflow3_style", "--dags-folder", dags_folder, "-o", "json")

@@ -1,9 +1,11 @@
-"""``tradewind tasks ...``: run one task."""
+"""``tradewind tasks ...``: run one task, read a task's log."""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -78,3 +80,109 @@ def test(
     else:
         click.echo(f"Task {result.key.display}: {result.state}")
     raise SystemExit(1 if result.state is TaskInstanceState.FAILED else 0)
+
+
+FOLLOW_POLL_SECONDS = 0.5
+RUNNING_STATES = {"scheduled", "queued", "running"}  # a try in these may still write its log
+
+
+@tasks.command("logs")
+@click.argument("dag_id", callback=checked_id)
+@click.argument("run_id", callback=checked_id)
+@click.argument("task_id", callback=checked_id)
+@click.option("--map-index", type=click.IntRange(min=-1), default=-1, show_default=True, help="Which mapped instance.")
+@click.option("--try", "try_number", type=click.IntRange(min=1), default=None, help="Which try (default: the latest).")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing what the try writes until it ends.")
+def logs(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int | None, follow: bool) -> None:
+    """Print the log of one try of a task instance (as the scheduler's workers wrote it).
+
+    Exit code 1 when the DAG, run, task instance or try is unknown or has no log yet.
+    """
+    from tradewind.cli.orchestrator import gateway, require_run
+    from tradewind.executors.local import default_log_folder
+    from tradewind.runtime.logs import TaskLogNotFound, read_task_log, task_log_finished
+
+    store = gateway()
+    run = require_run(store, dag_id, run_id)
+    instance = _instance(store, run, task_id, map_index)
+    tries = try_number or instance.try_number
+    where = f"{task_id}{f'[{map_index}]' if map_index >= 0 else ''} in run '{run_id}' of '{dag_id}'"
+    if tries < 1:
+        fail(f"{where} has not run (state: {instance.state or 'none'}): it has no log yet")
+    folder = default_log_folder()
+    offset = 0
+    while True:
+        try:
+            text, offset = read_task_log(folder, dag_id, run_id, task_id, map_index, tries, offset)
+        except TaskLogNotFound as exc:
+            if not (follow and _still_running(store, run, task_id, map_index, tries)):
+                fail(f"{exc}. Logs are read from {folder}")
+            text = ""
+        if text:
+            click.echo(text, nl=False)
+        if not follow:
+            return
+        if task_log_finished(folder, dag_id, run_id, task_id, map_index, tries) or not _still_running(
+            store, run, task_id, map_index, tries
+        ):
+            text, offset = _rest(folder, dag_id, run_id, task_id, map_index, tries, offset)
+            click.echo(text, nl=False)
+            return
+        time.sleep(FOLLOW_POLL_SECONDS)
+
+
+def _rest(
+    folder: Path, dag_id: str, run_id: str, task_id: str, map_index: int, tries: int, offset: int
+) -> tuple[str, int]:
+    """What is left of a try's log once it ended, however little of it there is."""
+    from tradewind.runtime.logs import TaskLogNotFound, read_task_log
+
+    try:
+        return read_task_log(folder, dag_id, run_id, task_id, map_index, tries, offset)
+    except TaskLogNotFound:
+        return "", offset
+
+
+def _instance(store: Any, run: Any, task_id: str, map_index: int) -> Any:
+    """The task instance, or exit 1 saying which task ids or map indexes the run has."""
+    from sqlalchemy import func, select
+
+    from tradewind.cli.common import did_you_mean
+    from tradewind.store.engine import session_scope
+    from tradewind.store.models import TaskInstance
+
+    where = (TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id, TaskInstance.task_id == task_id)
+    with session_scope(store.engine) as session:
+        instance = session.get(TaskInstance, (run.dag_id, run.run_id, task_id, map_index), populate_existing=True)
+        if instance is not None:
+            session.expunge(instance)
+            return instance
+        low, high, count = session.execute(
+            select(func.min(TaskInstance.map_index), func.max(TaskInstance.map_index), func.count()).where(*where)
+        ).one()
+    if count:
+        if low >= 0:
+            indexes = f"map indexes {low}..{high}" if count > 1 else f"map index {low}"
+            hint = "pass --map-index N" if map_index < 0 else f"there is no map index {map_index}"
+            fail(f"Task '{task_id}' of run '{run.run_id}' is mapped ({indexes}): {hint}")
+        fail(f"Task '{task_id}' of run '{run.run_id}' is not mapped: leave out --map-index")
+    version = store.load_version(run.dag_id, run.dag_hash) if run.dag_hash else None
+    task_ids = list(version.task_dict) if version is not None else []
+    if task_id in task_ids:
+        fail(f"Task '{task_id}' of run '{run.run_id}' has no instances yet (a mapped task has none until it expands)")
+    fail(
+        f"DAG '{run.dag_id}' has no task '{task_id}'{did_you_mean(task_id, task_ids)}"
+        f" (see `tradewind tasks states-for-dag-run {run.dag_id} {run.run_id}`)"
+    )
+
+
+def _still_running(store: Any, run: Any, task_id: str, map_index: int, tries: int) -> bool:
+    """Whether this try may still write to its log (it waits, is queued, or runs)."""
+    from tradewind.store.engine import session_scope
+    from tradewind.store.models import TaskInstance
+
+    with session_scope(store.engine) as session:
+        instance = session.get(TaskInstance, (run.dag_id, run.run_id, task_id, map_index), populate_existing=True)
+        if instance is None:
+            return False
+        return instance.try_number == tries and instance.state in RUNNING_STATES

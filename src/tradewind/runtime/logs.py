@@ -168,7 +168,10 @@ class TaskLogNotFound(TradewindError):
 
     def __init__(self, key: TaskInstanceKey, tries: list[int]) -> None:
         self.key, self.tries = key, tries
-        have = f"logs exist for tries {', '.join(map(str, tries))}" if tries else "no try of it has a log yet"
+        if len(tries) > 1:
+            have = f"logs exist for tries {', '.join(map(str, tries))}"
+        else:
+            have = f"a log exists for try {tries[0]}" if tries else "no try of it has a log yet"
         super().__init__(
             f"No log for try {key.try_number} of {key.display} in run '{key.run_id}' of '{key.dag_id}': {have}"
         )
