@@ -185,6 +185,14 @@ def dag_run(row: DagRun, versions: dict[str, int], created: dict[str, datetime] 
     }
 
 
+def max_tries(row: TaskInstance, task: SerializedTask | None) -> int:
+    """Airflow's max_tries (retries allowed; a try may run while try_number <= max_tries): tradewind
+    stores the total number of tries allowed once a clear has set it, else nothing (0)."""
+    if row.max_tries:
+        return max(row.max_tries - 1, 0)
+    return task.retries if task is not None else 0
+
+
 def task_instance(row: TaskInstance, run: DagRun, task: SerializedTask | None, version: Any) -> dict[str, Any]:
     return {
         "id": stable_id(row.dag_id, row.run_id, row.task_id, row.map_index),
@@ -199,7 +207,7 @@ def task_instance(row: TaskInstance, run: DagRun, task: SerializedTask | None, v
         "duration": row.duration,
         "state": row.state,
         "try_number": row.try_number,
-        "max_tries": row.max_tries,
+        "max_tries": max_tries(row, task),
         "task_display_name": row.task_id,
         "dag_display_name": row.dag_id,
         "hostname": row.hostname,
@@ -237,7 +245,7 @@ def try_of(
         "duration": (ended - started).total_seconds() if started and ended else None,
         "state": state,
         "try_number": try_number,
-        "max_tries": row.max_tries,
+        "max_tries": max_tries(row, task),
         "task_display_name": row.task_id,
         "dag_display_name": row.dag_id,
         "hostname": row.hostname,
