@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select, text
@@ -22,6 +22,7 @@ from tradewind.store.engine import session_scope
 from tradewind.store.models import DagImportError, SchedulerLease
 
 router = APIRouter()
+MAX_ID = 2**63 - 1  # larger ids are refused (422), never sent to the database
 
 
 class LoginBody(BaseModel):
@@ -116,7 +117,9 @@ def get_import_errors(_user: Reader, engine: EngineDep, page: PageDep) -> dict[s
 
 
 @router.get("/api/v2/importErrors/{import_error_id}", tags=["Import Error"], summary="Get Import Error")
-def get_import_error(import_error_id: int, _user: Reader, engine: EngineDep) -> dict[str, Any]:
+def get_import_error(
+    import_error_id: Annotated[int, Path(ge=0, le=MAX_ID)], _user: Reader, engine: EngineDep
+) -> dict[str, Any]:
     with session_scope(engine) as session:
         row = session.scalars(select(DagImportError).where(DagImportError.id == import_error_id)).one_or_none()
         if row is None:
