@@ -105,7 +105,8 @@ def get_health(engine: EngineDep) -> dict[str, Any]:
 
 
 @router.get("/api/v2/version", tags=["Version"], summary="Get Version")
-def get_version(_user: Reader) -> dict[str, Any]:
+def get_version() -> dict[str, Any]:
+    """The server's version (no token needed, as in Airflow: its client sends none here)."""
     return {"version": tradewind.__version__, "git_version": None}
 
 
