@@ -216,6 +216,7 @@ def test_states_for_dag_run_shows_the_failed_instance_with_the_first_line_of_its
         (["tasks", "states-for-dag-run", "nope", RUN_ID], "Error: DAG 'nope' not found"),
         (["dags", "trigger", "ops_exampl"], "Error: DAG 'ops_exampl' not found. Did you mean 'ops_example'?"),
         (["dags", "pause", "op_example"], "Error: DAG 'op_example' not found. Did you mean 'ops_example'?"),
+        (["tasks", "clear", "ops_example", "--run-id", RUN_ID[:-1], "-y"], f"Did you mean '{RUN_ID}'?"),
     ],
 )
 def test_an_unknown_id_is_an_error_not_an_empty_result(ran: Path, args: list[str], message: str) -> None:

@@ -252,23 +252,36 @@ def trigger(
     output: str,
 ) -> None:
     """Queue a manual run of a DAG; a running scheduler starts it."""
-    store, dag = stored_dag(dag_id, dags_folder)
+    from tradewind.control.operations import trigger_run
+
+    store, _ = stored_dag(dag_id, dags_folder)
     try:
-        context = store.create_manual_run(dag, parse_logical_date(logical_date), parse_conf(run_conf), run_id=run_id)
+        run = trigger_run(
+            store.engine,
+            dag_id,
+            conf=parse_conf(run_conf),
+            logical_date=parse_logical_date(logical_date),
+            run_id=run_id,
+        )
     except TradewindError as exc:
         fail(str(exc))
     paused = store.is_paused(dag_id)
     if output == "json":
-        print_json({"dag_id": dag_id, "run_id": context.run_id, "logical_date": context.logical_date.isoformat()})
+        print_json({"dag_id": dag_id, "run_id": run.run_id, "logical_date": _iso(run.logical_date)})
     else:
-        click.echo(f"Queued run {context.run_id} of {dag_id}")
+        click.echo(f"Queued run {run.run_id} of {dag_id}")
     if paused:
         click.echo(f"DAG {dag_id} is paused: the run starts once you unpause it", err=True)
 
 
 def _set_paused(dag_id: str, dags_folder: Path | None, paused: bool) -> None:
+    from tradewind.control.operations import set_paused
+
     store, _ = stored_dag(dag_id, dags_folder)
-    store.set_paused(dag_id, paused)
+    try:
+        set_paused(store.engine, dag_id, paused)
+    except TradewindError as exc:
+        fail(str(exc))
     click.echo(f"DAG {dag_id} is {'paused' if paused else 'unpaused'}")
 
 

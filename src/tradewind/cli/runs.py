@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from tradewind.cli.common import checked_id, checked_regex, dags_folder_option, parse_logical_date
-from tradewind.cli.orchestrator import parallelism_option, stored_dag
+from tradewind.cli.orchestrator import parallelism_option, require_run, stored_dag
 from tradewind.cli.output import SUMMARY_ROWS, fail, print_failures
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
@@ -130,12 +130,7 @@ def clear(
         "downstream": not no_downstream,
     }
     if run_id is not None:
-        from tradewind.store import queries as q
-        from tradewind.store.engine import session_scope
-
-        with session_scope(store.engine) as session:
-            if q.get_dag_run(session, dag_id, run_id) is None:
-                fail(str(q.DagRunNotFound(dag_id, run_id)))
+        require_run(store, dag_id, run_id)
     try:
         cleared: list[Any] = store.clear(dag, dry_run=True, **selection)
     except TradewindError as exc:
