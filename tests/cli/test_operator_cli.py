@@ -142,9 +142,13 @@ def test_what_cannot_be_shown_is_an_error_that_says_why(ran: Path, args: list[st
     assert shown.stdout == ""
 
 
-def test_a_follower_sees_a_running_try_to_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("started", [True, False])
+def test_a_follower_sees_a_running_try_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: bool
+) -> None:
     """The try runs while `tasks logs --follow` reads: lines arrive in pieces, then the worker
-    writes the result line and the scheduler records the end."""
+    writes the result line and the scheduler records the end. A follower that comes before the
+    try started waits for it."""
     monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path))
     engine = make_engine()
     migrate(engine)
@@ -161,7 +165,16 @@ def test_a_follower_sees_a_running_try_to_its_end(tmp_path: Path, monkeypatch: p
             run_type="manual",
         )
         q.upsert_task_instances(
-            session, [{"dag_id": "slow", "run_id": "r", "task_id": "t", "state": "running", "try_number": 1}]
+            session,
+            [
+                {
+                    "dag_id": "slow",
+                    "run_id": "r",
+                    "task_id": "t",
+                    "state": "running" if started else None,
+                    "try_number": int(started),
+                }
+            ],
         )
     key = TaskInstanceKey("slow", "r", "t", -1, 1)
     path = tmp_path / "logs" / log_relative_path(key)
@@ -170,6 +183,12 @@ def test_a_follower_sees_a_running_try_to_its_end(tmp_path: Path, monkeypatch: p
     done = TaskResult(key=key, state=TaskInstanceState.SUCCESS, started_at=moment, ended_at=moment)
 
     def run_the_try() -> None:
+        if not started:
+            time.sleep(0.8)
+            with session_scope(engine) as session:
+                q.upsert_task_instances(
+                    session, [{"dag_id": "slow", "run_id": "r", "task_id": "t", "state": "running", "try_number": 1}]
+                )
         with path.open("w", encoding="utf-8") as log:
             for line in lines:
                 for piece in (line[:15], line[15:]):  # the worker's buffer reaches the disk mid-line
@@ -353,18 +372,25 @@ def test_follow_a_task_while_the_scheduler_runs_it(tmp_path: Path) -> None:
         return subprocess.run([tradewind, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
     assert run("dags", "trigger", "slow_steps", "--run-id", "r1").returncode == 0
+    follower = subprocess.Popen(  # before the run starts: it waits for the try, then follows it
+        [tradewind, "tasks", "logs", "slow_steps", "r1", "steps", "--follow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1)
+    assert follower.poll() is None
     scheduler = subprocess.Popen([tradewind, "scheduler", "--exit-when-idle"], env=env, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            rows = json.loads(run("tasks", "states-for-dag-run", "slow_steps", "r1", "-o", "json").stdout or "[]")
-            if rows and rows[0]["state"] == "running":
-                break
-            time.sleep(0.1)
-        followed = run("tasks", "logs", "slow_steps", "r1", "steps", "--follow")
-        states = json.loads(run("tasks", "states-for-dag-run", "slow_steps", "r1", "-o", "json").stdout)
+        out, err = follower.communicate(timeout=60)
+        followed = subprocess.CompletedProcess(follower.args, follower.returncode, out, err)
     finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.communicate()
         scheduler.wait(timeout=60)
+    states = json.loads(run("tasks", "states-for-dag-run", "slow_steps", "r1", "-o", "json").stdout)
     assert followed.returncode == 0, followed.stderr
     assert [line.split(" - ", 1)[1] for line in followed.stdout.splitlines() if "step " in line] == [
         f"step {i}" for i in range(6)
