@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import Engine
 
 from tradewind.cli.main import main
 from tradewind.definitions.instance_key import TaskInstanceKey
@@ -142,14 +143,9 @@ def test_what_cannot_be_shown_is_an_error_that_says_why(ran: Path, args: list[st
     assert shown.stdout == ""
 
 
-@pytest.mark.parametrize("started", [True, False])
-def test_a_follower_sees_a_running_try_to_its_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: bool
-) -> None:
-    """The try runs while `tasks logs --follow` reads: lines arrive in pieces, then the worker
-    writes the result line and the scheduler records the end. A follower that comes before the
-    try started waits for it."""
-    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path))
+def one_instance(state: str | None, try_number: int) -> Engine:
+    """A store (in TRADEWIND_HOME) with DAG ``slow``, its run ``r`` and the instance ``t``, as
+    the scheduler would have written them."""
     engine = make_engine()
     migrate(engine)
     moment = datetime(2025, 1, 1, tzinfo=UTC)
@@ -164,18 +160,37 @@ def test_a_follower_sees_a_running_try_to_its_end(
             data_interval_end=moment,
             run_type="manual",
         )
-        q.upsert_task_instances(
-            session,
-            [
-                {
-                    "dag_id": "slow",
-                    "run_id": "r",
-                    "task_id": "t",
-                    "state": "running" if started else None,
-                    "try_number": int(started),
-                }
-            ],
-        )
+        row = {"dag_id": "slow", "run_id": "r", "task_id": "t", "state": state, "try_number": try_number}
+        q.upsert_task_instances(session, [row])
+    return engine
+
+
+def test_a_log_longer_than_one_read_is_printed_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path))
+    one_instance("success", 1)
+    key = TaskInstanceKey("slow", "r", "t", -1, 1)
+    path = tmp_path / "logs" / log_relative_path(key)
+    path.parent.mkdir(parents=True)
+    text = "".join(f"[2025-01-01T00:00:00.000Z] {{t}} INFO - line {i} " + "x" * 100 + "\n" for i in range(30_000))
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
+    done = TaskResult(key=key, state=TaskInstanceState.SUCCESS, started_at=moment, ended_at=moment)
+    path.write_text(text + result_line(done), encoding="utf-8")
+    assert len(text) > 3 * 2**20
+    shown = cli("tasks", "logs", "slow", "r", "t")
+    assert shown.exit_code == 0
+    assert shown.stdout == text
+
+
+@pytest.mark.parametrize("started", [True, False])
+def test_a_follower_sees_a_running_try_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: bool
+) -> None:
+    """The try runs while `tasks logs --follow` reads: lines arrive in pieces, then the worker
+    writes the result line and the scheduler records the end. A follower that comes before the
+    try started waits for it."""
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path))
+    engine = one_instance("running" if started else None, int(started))
+    moment = datetime(2025, 1, 1, tzinfo=UTC)
     key = TaskInstanceKey("slow", "r", "t", -1, 1)
     path = tmp_path / "logs" / log_relative_path(key)
     path.parent.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -101,7 +102,7 @@ def logs(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
     """
     from tradewind.cli.orchestrator import gateway, require_run
     from tradewind.executors.local import default_log_folder
-    from tradewind.runtime.logs import TaskLogNotFound, read_task_log, task_log_finished
+    from tradewind.runtime.logs import TaskLogNotFound, task_log_finished
 
     store = gateway()
     run = require_run(store, dag_id, run_id)
@@ -113,37 +114,33 @@ def logs(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
     if tries < 1:
         fail(f"{where} has not run (state: {instance.state or 'none'}): it has no log yet")
     folder = default_log_folder()
+    ids = (dag_id, run_id, task_id, map_index, tries)
     offset = 0
     while True:
         try:
-            text, offset = read_task_log(folder, dag_id, run_id, task_id, map_index, tries, offset)
+            offset = _print_log(folder, ids, offset)
         except TaskLogNotFound as exc:
             if not (follow and _still_running(store, run, task_id, map_index, tries)):
                 fail(f"{exc}. Logs are read from {folder}")
-            text = ""
-        if text:
-            click.echo(text, nl=False)
         if not follow:
             return
-        if task_log_finished(folder, dag_id, run_id, task_id, map_index, tries) or not _still_running(
-            store, run, task_id, map_index, tries
-        ):
-            text, offset = _rest(folder, dag_id, run_id, task_id, map_index, tries, offset)
-            click.echo(text, nl=False)
+        if task_log_finished(folder, *ids) or not _still_running(store, run, task_id, map_index, tries):
+            with contextlib.suppress(TaskLogNotFound):
+                _print_log(folder, ids, offset)  # what the try wrote last
             return
         time.sleep(FOLLOW_POLL_SECONDS)
 
 
-def _rest(
-    folder: Path, dag_id: str, run_id: str, task_id: str, map_index: int, tries: int, offset: int
-) -> tuple[str, int]:
-    """What is left of a try's log once it ended, however little of it there is."""
-    from tradewind.runtime.logs import TaskLogNotFound, read_task_log
+def _print_log(folder: Path, ids: tuple[str, str, str, int, int], offset: int) -> int:
+    """Print a try's log from ``offset`` to its current end; returns the offset to go on from."""
+    from tradewind.runtime.logs import read_task_log
 
-    try:
-        return read_task_log(folder, dag_id, run_id, task_id, map_index, tries, offset)
-    except TaskLogNotFound:
-        return "", offset
+    while True:
+        text, after = read_task_log(folder, *ids, offset=offset)
+        if after == offset:
+            return offset
+        click.echo(text, nl=False)
+        offset = after
 
 
 def _instance(store: Any, run: Any, task_id: str, map_index: int, wait: bool) -> Any:
