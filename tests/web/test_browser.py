@@ -56,10 +56,10 @@ def test_trigger_watch_open_mapped_task_read_log_and_clear_one_index(tmp_path: P
 
         page.click("table.instances tbody tr:nth-child(2) td:first-child a")
         page.wait_for_selector("#log")
-        page.wait_for_function("document.getElementById('log').textContent.includes('Processing: bar')")
+        page.wait_for_selector("#log:has-text('Processing: bar')")
         log_text = page.inner_text("#log")
         assert "::tradewind-result::" not in log_text
-        page.wait_for_function("document.getElementById('log-status').textContent.includes('complete')")
+        page.wait_for_selector("#log-status:has-text('complete')")
         assert page.inner_text("#ti-state") == "success"
         _shot(page, "4-log")
 
@@ -72,7 +72,7 @@ def test_trigger_watch_open_mapped_task_read_log_and_clear_one_index(tmp_path: P
             return page.inner_text("#ti-try") == "2" and page.inner_text("#ti-state") == "success"
 
         site.wait_for(ran_again, "process[1] to run a second time", timeout=60)
-        page.wait_for_function("document.getElementById('log').textContent.includes('Processing: bar')")
+        page.wait_for_selector("#log:has-text('Processing: bar')")
         tries = page.locator("nav.chips a.chip").all_inner_texts()
         assert tries == ["try 1", "try 2"], page.content()
         _shot(page, "5-ran-again")
