@@ -459,3 +459,12 @@ def test_backfill_ends_with_what_failed_in_each_run(tmp_path: Path) -> None:
         "  work[1]  bad 2",
         "Backfill of daily_fail: 0 succeeded, 2 failed",
     ]
+
+
+def test_a_table_shows_values_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """Brackets in an id or a label are text, not markup: nothing is dropped, nothing breaks."""
+    from tradewind.cli.output import print_table
+
+    print_table([{"task_id": "[bold]load", "label": "[/x] part [1, 2]"}], ["task_id", "label"])
+    out = capsys.readouterr().out
+    assert "│ [bold]load │ [/x] part [1, 2] │" in out

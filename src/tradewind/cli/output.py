@@ -37,6 +37,7 @@ def print_table(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     width = max(100, _terminal_width())
     console = Console(file=sys.stdout, width=width)
@@ -46,13 +47,13 @@ def print_table(
     needed = sum(w + 2 if k else min(w, OTHER_MIN_WIDTH) + 2 for w, k in zip(widest, keep, strict=True))
     if needed + len(columns) + 1 > width:
         keep = [False] * len(columns)  # the ids cannot keep their width here: they wrap too
-    table = Table(title=title, show_lines=False)
+    table = Table(title=Text(title) if title else None, show_lines=False)
     for column, kept in zip(columns, keep, strict=True):
         # ids stay on one line while the other columns wrap; a value that does not fit wraps,
         # it is never cut
-        table.add_column(column, overflow="fold", no_wrap=kept)
+        table.add_column(Text(column), overflow="fold", no_wrap=kept)
     for line in cells:
-        table.add_row(*line)
+        table.add_row(*(Text(value) for value in line))  # as written: "[bold]" in an id is no markup
     console.print(table)
 
 
