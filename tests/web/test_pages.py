@@ -179,3 +179,58 @@ def test_bad_query_values_are_4xx_not_500(site: Site) -> None:
         "/dags/log.json?dag_id=mapped_example_dag&run_id=manual__1&task_id=process&offset=-1",
     ):
         assert 400 <= client.get(url).status_code < 500, url
+
+
+def test_log_json_follows_a_running_try_until_it_ends(site: Site) -> None:
+    site.add_dag(mapped_dag())
+    site.add_run("mapped_example_dag", "live", "running", [{"task_id": "generate", "state": "running"}])
+    path = site.write_log("mapped_example_dag", "live", "generate", -1, 1, "[t] {generate} INFO - step 1\n[t] {gen")
+    client = site.client("ada")
+    url = "/dags/log.json?dag_id=mapped_example_dag&run_id=live&task_id=generate&try=1"
+    first = client.get(url + "&offset=0").json()
+    assert first["done"] is False and first["state"] == "running"
+    assert first["text"].startswith("[t] {generate} INFO - step 1\n")
+    with path.open("a") as log:
+        log.write("erate} INFO - step 2\n::tradewind-result:: {}\n")
+    second = client.get(url + f"&offset={first['next_offset']}").json()
+    assert (first["text"] + second["text"]).splitlines() == [
+        "[t] {generate} INFO - step 1",
+        "[t] {generate} INFO - step 2",
+    ]
+    assert second["done"] is False  # still running in the store
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
+    with session_scope(site.engine) as session:
+        q.upsert_task_instances(
+            session,
+            [
+                {
+                    "dag_id": "mapped_example_dag",
+                    "run_id": "live",
+                    "task_id": "generate",
+                    "map_index": -1,
+                    "state": "success",
+                }
+            ],
+        )
+    last = client.get(url + f"&offset={second['next_offset']}").json()
+    assert last == {"text": "", "next_offset": second["next_offset"], "state": "success", "done": True}
+
+
+def test_a_try_without_a_log_says_so(site: Site) -> None:
+    site.add_dag(mapped_dag())
+    site.add_run("mapped_example_dag", "r", "queued", [{"task_id": "generate", "state": "queued"}])
+    body = site.client("ada").get("/dags/log.json?dag_id=mapped_example_dag&run_id=r&task_id=generate&try=1").json()
+    assert body["text"] == "" and body["done"] is False
+    assert body["missing"].startswith("No log for try 1 of generate")
+
+
+def test_the_log_of_a_try_not_started_is_waited_for_only_while_its_run_is_active(site: Site) -> None:
+    site.add_dag(mapped_dag())
+    site.add_run("mapped_example_dag", "waiting", "running", [{"task_id": "generate", "state": None, "try_number": 0}])
+    site.add_run("mapped_example_dag", "over", "failed", [{"task_id": "generate", "state": None, "try_number": 0}])
+    client = site.client("ada")
+    url = "/dags/log.json?dag_id=mapped_example_dag&task_id=generate&try=1&run_id="
+    assert client.get(url + "waiting").json()["done"] is False
+    assert client.get(url + "over").json()["done"] is True

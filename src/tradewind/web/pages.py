@@ -260,9 +260,11 @@ def task_log(
     its log has been read (the page then stops polling)."""
     with ctx.read() as session:
         ti = grid.get_instance(session, dag_id, run_id, task_id, map_index)
-    if ti is None:
+        run = grid.get_run(session, dag_id, run_id)
+    if ti is None or run is None:
         return JSONResponse({"detail": f"No task instance {task_id}[{map_index}] in run '{run_id}'"}, 404)
-    running = try_number == ti.try_number and ti.state not in FINISHED
+    # this try may still write: it is the instance's current (or next) one, in a run not yet over
+    running = try_number >= ti.try_number and ti.state not in FINISHED and run.state in ACTIVE_RUN_STATES
     try:
         text, next_offset = read_task_log(ctx.logs_folder, dag_id, run_id, task_id, map_index, try_number, offset)
     except TaskLogNotFound as exc:
