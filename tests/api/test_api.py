@@ -306,6 +306,7 @@ def test_mapped_instances_one_at_a_time(api: Api) -> None:
     assert "map_index: `7`" in json_of(api.get(TIS + "/check/7"), 404)["detail"]
     assert json_of(api.get(TIS + "/check/-5"), 422)["detail"][0]["loc"] == ["path", "map_index"]
     assert json_of(api.get(TIS + "?state=melted"), 400)["detail"].startswith("Invalid value for state")
+    assert "map_index must be between" in json_of(api.get(TIS + "?map_index=9223372036854775808"), 422)["detail"]
 
 
 def test_tries_of_a_mapped_instance(api: Api) -> None:
@@ -440,3 +441,29 @@ def test_pools(api: Api) -> None:
     ]
     assert json_of(api.get("/api/v2/pools/default_pool"))["name"] == "default_pool"
     assert json_of(api.get("/api/v2/pools/nope"), 404)["detail"] == "The Pool with name: `nope` was not found"
+
+
+def test_pools_are_created_changed_and_deleted(api: Api) -> None:
+    headers = api.headers("op")
+    created = api.client.post(
+        "/api/v2/pools", json={"name": "gpu", "slots": 2, "description": "cards"}, headers=headers
+    )
+    assert (json_of(created, 201)["name"], created.json()["slots"], created.json()["open_slots"]) == ("gpu", 2, 2)
+    again = api.client.post("/api/v2/pools", json={"name": "gpu", "slots": 3}, headers=headers)
+    assert "already exists" in json_of(again, 409)["detail"]
+    changed = api.client.patch("/api/v2/pools/gpu", json={"slots": 4}, headers=headers)
+    assert (json_of(changed)["slots"], changed.json()["description"]) == (4, "cards")
+    assert json_of(api.client.patch("/api/v2/pools/gone", json={"slots": 1}, headers=headers), 404)["detail"]
+    unlimited = api.client.patch("/api/v2/pools/gpu", json={"slots": -1}, headers=headers)
+    assert "no unlimited pools" in json_of(unlimited, 400)["detail"]
+    deferred = api.client.post(
+        "/api/v2/pools", json={"name": "d", "slots": 1, "include_deferred": True}, headers=headers
+    )
+    assert json_of(deferred, 400)["detail"] == "include_deferred: tradewind has no deferred tasks"
+    refused = api.client.post("/api/v2/pools", json={"name": "v", "slots": 1}, headers=api.headers("viewer"))
+    assert refused.status_code == 403
+    assert api.client.delete("/api/v2/pools/gpu", headers=headers).status_code == 204
+    assert json_of(api.client.delete("/api/v2/pools/gpu", headers=headers), 404)["detail"].endswith("was not found")
+    kept = api.client.delete("/api/v2/pools/default_pool", headers=headers)
+    assert json_of(kept, 400)["detail"] == "Default Pool can't be deleted"
+    assert [p["name"] for p in api.get("/api/v2/pools").json()["pools"]] == ["default_pool"]

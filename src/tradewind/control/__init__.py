@@ -13,6 +13,7 @@ from tradewind.control.operations import (
     set_run_state,
     trigger_run,
 )
+from tradewind.control.pools import create_pool, delete_pool, update_pool
 
 __all__ = [
     "PATCHABLE_RUN_STATES",
@@ -22,8 +23,11 @@ __all__ = [
     "InvalidRequest",
     "NotFound",
     "clear_task_instances",
+    "create_pool",
+    "delete_pool",
     "get_serialized_dag",
     "set_paused",
     "set_run_state",
     "trigger_run",
+    "update_pool",
 ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select, text
 
 import tradewind
+from tradewind import control
 from tradewind.api import shapes
-from tradewind.api.deps import EngineDep, PageDep, Reader, SettingsDep, token_secret
+from tradewind.api.deps import Actor, EngineDep, PageDep, Reader, SettingsDep, token_secret
 from tradewind.auth import authenticate, issue_token
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.store import dag_versions as dv
@@ -23,6 +24,25 @@ from tradewind.store.models import DagImportError, SchedulerLease
 
 router = APIRouter()
 MAX_ID = 2**63 - 1  # larger ids are refused (422), never sent to the database
+MAX_SLOTS = 2**31 - 1
+
+
+class PoolBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=256)
+    slots: int = Field(ge=-1, le=MAX_SLOTS)
+    description: str | None = None
+    include_deferred: bool = False
+    team_name: str | None = Field(default=None, max_length=50)
+
+
+class PoolPatchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pool: str | None = None
+    slots: int | None = Field(default=None, ge=-1, le=MAX_SLOTS)
+    description: str | None = None
+    include_deferred: bool | None = None
+    team_name: str | None = Field(default=None, max_length=50)
 
 
 class LoginBody(BaseModel):
@@ -166,3 +186,49 @@ def get_pool(pool_name: str, _user: Reader, engine: EngineDep) -> dict[str, Any]
         if not found:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"The Pool with name: `{pool_name}` was not found")
         return shapes.pool(found[0], _pool_use(session).get(pool_name, {}))
+
+
+def _refuse_pool_fields(include_deferred: bool | None, team_name: str | None) -> None:
+    if include_deferred:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "include_deferred: tradewind has no deferred tasks")
+    if team_name is not None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "team_name: tradewind has no teams")
+
+
+@router.post("/api/v2/pools", tags=["Pool"], summary="Post Pool", status_code=status.HTTP_201_CREATED)
+def post_pool(body: PoolBody, _user: Actor, engine: EngineDep) -> dict[str, Any]:
+    _refuse_pool_fields(body.include_deferred, body.team_name)
+    created = control.create_pool(engine, body.name, body.slots, body.description)
+    return shapes.pool(created, {})
+
+
+@router.patch("/api/v2/pools/{pool_name}", tags=["Pool"], summary="Patch Pool")
+def patch_pool(
+    pool_name: str,
+    body: PoolPatchBody,
+    _user: Actor,
+    engine: EngineDep,
+    update_mask: Annotated[list[str] | None, Query()] = None,
+) -> dict[str, Any]:
+    _refuse_pool_fields(body.include_deferred, body.team_name)
+    fields = set(update_mask) if update_mask is not None else set(body.model_fields_set)
+    unknown = fields - {"pool", "name", "slots", "description", "include_deferred", "team_name"}
+    if unknown:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Invalid update_mask field(s): {', '.join(sorted(unknown))}")
+    if body.pool is not None and body.pool != pool_name:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "pool: a pool cannot be renamed in tradewind")
+    changed = control.update_pool(
+        engine,
+        pool_name,
+        slots=body.slots if "slots" in fields else None,
+        description=body.description if "description" in fields else None,
+    )
+    with session_scope(engine) as session:
+        return shapes.pool(changed, _pool_use(session).get(pool_name, {}))
+
+
+@router.delete(
+    "/api/v2/pools/{pool_name}", tags=["Pool"], summary="Delete Pool", status_code=status.HTTP_204_NO_CONTENT
+)
+def delete_pool(pool_name: str, _user: Actor, engine: EngineDep) -> None:
+    control.delete_pool(engine, pool_name)

@@ -94,6 +94,8 @@ def _page(
     mapped_only: bool = False,
 ) -> dict[str, Any]:
     states = _check_states(state) or None
+    if any(not -1 <= i <= MAX_MAP_INDEX for i in map_index):
+        raise HTTPException(422, f"map_index must be between -1 and {MAX_MAP_INDEX}, got {map_index}")
     with session_scope(engine) as session:
         run = run_or_404(session, dag_id, dag_run_id)
         indexes: list[int] | None = list(map_index) or None
