@@ -467,3 +467,19 @@ def test_pools_are_created_changed_and_deleted(api: Api) -> None:
     kept = api.client.delete("/api/v2/pools/default_pool", headers=headers)
     assert json_of(kept, 400)["detail"] == "Default Pool can't be deleted"
     assert [p["name"] for p in api.get("/api/v2/pools").json()["pools"]] == ["default_pool"]
+
+
+def test_a_run_the_scheduler_is_running_is_left_to_it(api: Api) -> None:
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
+    api.client.post(RUNS, json={"dag_run_id": "busy"}, headers=api.headers("op"))
+    with session_scope(api.engine) as session:  # as the scheduler marks a run it took on
+        q.update_dag_run(session, "api_dag", "busy", state="running")
+    cleared = api.client.post(CLEAR, json={"dag_run_id": "busy", "only_failed": False}, headers=api.headers("op"))
+    assert "is running: clear it once it has finished" in json_of(cleared, 409)["detail"]
+    marked = api.client.patch(RUNS + "/busy", json={"state": "failed"}, headers=api.headers("op"))
+    assert "is running and the scheduler owns its state" in json_of(marked, 409)["detail"]
+    assert api.get(RUNS + "/busy").json()["state"] == "running"
+    every = json_of(api.client.post(CLEAR, json={"only_failed": False}, headers=api.headers("op")))
+    assert "busy" not in {t["dag_run_id"] for t in every["task_instances"]}  # skipped, not refused
