@@ -156,3 +156,37 @@ def test_trigger_with_bad_conf_says_why_and_keeps_the_text(site: Site) -> None:
     assert bad_date.status_code == 400 and "is not an ISO 8601 date" in bad_date.text
     with session_scope(site.engine) as session:
         assert q.list_dag_runs(session, "with_params") == []
+
+
+def test_run_panel_clears_the_failed_tasks_of_a_run_and_marks_it(site: Site) -> None:
+    _finished_run(site, failed=(0, 2))
+    ada = site.client("ada")
+    here = "/dags/grid?dag_id=mapped_example_dag&run_id=r1"
+    page = ada.get(here).text
+    assert "Clear failed tasks" in page and "Mark success" in page
+    response = _post(
+        ada, "/dags/clear", {"dag_id": "mapped_example_dag", "run_id": "r1", "only_failed": "1", "next": here}
+    )
+    assert response.status_code == 303
+    states = _states(site, "r1")
+    assert [i for i in range(4) if states[("process", i)] is None] == [0, 2]
+    assert states[("summary", -1)] is None and states[("generate", -1)] == "success"
+    assert "Cleared 4 task instances (failed tasks and downstream)." in ada.get(here).text
+    marked = _post(
+        ada, "/dags/run-state", {"dag_id": "mapped_example_dag", "run_id": "r1", "state": "failed", "next": here}
+    )
+    assert marked.status_code == 303
+    assert "Run r1 of mapped_example_dag is now failed." in ada.get(here).text
+    with session_scope(site.engine) as session:
+        run = q.get_dag_run(session, "mapped_example_dag", "r1")
+        assert run is not None and run.state == "failed"
+    assert _states(site, "r1")[("process", 0)] == "skipped"  # unfinished instances of a run marked failed
+
+
+def test_marking_a_running_run_is_refused(site: Site) -> None:
+    site.add_dag(mapped_dag())
+    site.add_run("mapped_example_dag", "r2", "running", [{"task_id": "generate", "state": "running"}])
+    ada = site.client("ada")
+    _post(ada, "/dags/run-state", {"dag_id": "mapped_example_dag", "run_id": "r2", "state": "success", "next": "/dags"})
+    assert "is running and the scheduler owns its state" in ada.get("/dags").text
+    assert _states(site, "r2")[("generate", -1)] == "running"

@@ -16,6 +16,7 @@ from tradewind.store.models import User
 PAGES = [
     "/dags",
     "/dags/grid?dag_id=mapped_example_dag",
+    "/dags/grid?dag_id=mapped_example_dag&run_id=r1",
     "/dags/graph?dag_id=mapped_example_dag",
     "/dags/instance?dag_id=mapped_example_dag&run_id=r1&task_id=generate",
     "/dags/trigger?dag_id=mapped_example_dag",
@@ -141,9 +142,10 @@ def test_post_without_or_with_a_foreign_csrf_token_is_refused(site: Site) -> Non
 def test_viewer_sees_no_actions_and_gets_403(site: Site) -> None:
     _with_run(site)
     vic = site.client("vic")
-    for url in PAGES[:4]:
+    for url in PAGES[:5]:
         html = vic.get(url).text
         assert 'action="/dags/clear"' not in html and 'action="/dags/pause"' not in html, url
+        assert 'action="/dags/run-state"' not in html, url
         assert "/dags/trigger" not in html, url
     assert vic.get("/dags/trigger?dag_id=mapped_example_dag").status_code == 403
     token = csrf_of(vic.get("/dags").text)  # the logout form's
@@ -151,6 +153,7 @@ def test_viewer_sees_no_actions_and_gets_403(site: Site) -> None:
         ("/dags/pause", {"dag_id": "mapped_example_dag", "paused": "1"}),
         ("/dags/trigger", {"dag_id": "mapped_example_dag", "conf": "{}"}),
         ("/dags/clear", {"dag_id": "mapped_example_dag", "run_id": "r1", "task_id": "process", "map_index": "1"}),
+        ("/dags/run-state", {"dag_id": "mapped_example_dag", "run_id": "r1", "state": "success"}),
     ]
     for path, data in posts:
         response = vic.post(path, data={**data, "csrf_token": token})

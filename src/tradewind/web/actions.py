@@ -168,7 +168,7 @@ def clear(
     user: User,
     dag_id: FormId,
     run_id: FormId,
-    task_id: FormId,
+    task_id: Annotated[str | None, Form(min_length=1, max_length=250)] = None,
     map_index: Annotated[int | None, Form(ge=0, le=10_000_000)] = None,
     only_failed: Annotated[str, Form(pattern="^[01]?$")] = "",
     downstream: Annotated[str, Form(pattern="^[01]?$")] = "1",
@@ -177,7 +177,9 @@ def clear(
 ) -> Response:
     if (denied := refused(ctx, request, user, csrf_token)) is not None:
         return denied
-    selector: list[Any] = [(task_id, map_index)] if map_index is not None else [task_id]
+    selector: list[Any] | None = None  # every task of the run
+    if task_id is not None:
+        selector = [(task_id, map_index)] if map_index is not None else [task_id]
     try:
         cleared = control.clear_task_instances(
             ctx.engine,
@@ -190,9 +192,31 @@ def clear(
         )
     except control.ControlError as exc:
         return back_with(next, str(exc), good=False)
-    what = f"{task_id}[{map_index}]" if map_index is not None else task_id
+    what = f"{task_id}[{map_index}]" if map_index is not None else task_id or "failed tasks"
     if not cleared:
         return back_with(next, f"Nothing to clear for {what} in run {run_id}.", good=False)
     count = len(cleared)
     also = " and downstream" if downstream == "1" else ""
     return back_with(next, f"Cleared {count:,} task instance{'s' if count != 1 else ''} ({what}{also}).")
+
+
+@router.post("/dags/run-state")
+def run_state(
+    request: Request,
+    ctx: Web,
+    user: User,
+    dag_id: FormId,
+    run_id: FormId,
+    state: Annotated[str, Form(pattern="^(success|failed|queued)$")],
+    csrf_token: Csrf = "",
+    next: Next = "/dags",
+) -> Response:
+    """Mark a finished or queued run success or failed (its unfinished instances follow), or
+    queue it again, as Airflow's "mark success/failed" does; a running run is the scheduler's."""
+    if (denied := refused(ctx, request, user, csrf_token)) is not None:
+        return denied
+    try:
+        control.set_run_state(ctx.engine, dag_id, run_id, state)
+    except control.ControlError as exc:
+        return back_with(next, str(exc), good=False)
+    return back_with(next, f"Run {run_id} of {dag_id} is now {state}.")
