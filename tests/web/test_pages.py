@@ -234,3 +234,20 @@ def test_the_log_of_a_try_not_started_is_waited_for_only_while_its_run_is_active
     url = "/dags/log.json?dag_id=mapped_example_dag&task_id=generate&try=1&run_id="
     assert client.get(url + "waiting").json()["done"] is False
     assert client.get(url + "over").json()["done"] is True
+
+
+def test_grid_shows_the_newest_25_runs_unless_asked_for_more(site: Site) -> None:
+    site.add_dag(mapped_dag())
+    for day in range(30):
+        site.add_run("mapped_example_dag", f"run_{day:02d}", "success", [], offset_days=day)
+    client = site.client("ada")
+    default = client.get("/dags/grid?dag_id=mapped_example_dag").text
+    shown = re.findall(r'title="(run_\d\d) · success', default)
+    assert shown == [f"run_{d:02d}" for d in range(5, 30)]  # oldest on the left
+    more = client.get("/dags/grid?dag_id=mapped_example_dag&runs=50").text
+    assert len(re.findall(r'title="(run_\d\d) · success', more)) == 30
+    assert "&amp;runs=50" in more  # links keep the choice
+    # a run picked by link is shown even when older than the newest 25
+    picked = client.get("/dags/grid?dag_id=mapped_example_dag&run_id=run_01").text
+    assert "run_01" in re.findall(r'title="(run_\d\d) · success', picked)
+    assert client.get("/dags/grid?dag_id=mapped_example_dag&runs=366").status_code == 422

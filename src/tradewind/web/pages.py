@@ -30,7 +30,8 @@ Web = Annotated[WebContext, Depends(web)]
 Id = Annotated[str, Query(min_length=1, max_length=250)]
 OptionalId = Annotated[str | None, Query(max_length=250)]
 PAGE_SIZE = 100
-GRID_RUNS = 25
+GRID_RUNS = 25  # runs in the grid unless ?runs= asks for more
+MAX_GRID_RUNS = 365
 FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
 
@@ -115,18 +116,19 @@ def dag_grid(
     state: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies defaults)
     label: Annotated[str, Query(max_length=250)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    runs_shown: Annotated[int, Query(alias="runs", ge=1, le=MAX_GRID_RUNS)] = GRID_RUNS,
 ) -> Response:
     with ctx.read() as session:
         row = grid.dag_row(session, dag_id)
         if row is None:
             return not_found(ctx, request, user, f"DAG '{dag_id}' not found")
         dag = latest_dag(session, dag_id)
-        runs = grid.grid_runs(session, dag_id, GRID_RUNS)
+        runs = grid.grid_runs(session, dag_id, runs_shown)
         if run_id is not None and run_id not in {r.run_id for r in runs}:
             selected = grid.get_run(session, dag_id, run_id)
             if selected is None:
                 return not_found(ctx, request, user, f"DAG '{dag_id}' has no run '{run_id}'")
-            runs = [*runs[1:], selected] if len(runs) >= GRID_RUNS else [*runs, selected]
+            runs = [*runs[1:], selected] if len(runs) >= runs_shown else [*runs, selected]
         counts = grid.grid_counts(session, dag_id, [r.run_id for r in runs])
         panel = None
         if run_id is not None and task_id is not None:
@@ -174,6 +176,7 @@ def dag_grid(
         panel=panel,
         live=live,
         tab="grid",
+        shown=None if runs_shown == GRID_RUNS else runs_shown,
     )
 
 
