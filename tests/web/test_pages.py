@@ -251,3 +251,22 @@ def test_grid_shows_the_newest_25_runs_unless_asked_for_more(site: Site) -> None
     picked = client.get("/dags/grid?dag_id=mapped_example_dag&run_id=run_01").text
     assert "run_01" in re.findall(r'title="(run_\d\d) · success', picked)
     assert client.get("/dags/grid?dag_id=mapped_example_dag&runs=366").status_code == 422
+
+
+def test_pages_showing_an_active_run_refresh_themselves(site: Site) -> None:
+    site.add_dag(mapped_dag())
+    site.add_run("mapped_example_dag", "done", "success", [{"task_id": "generate", "state": "success"}])
+    client = site.client("ada")
+    instance = "/dags/instance?dag_id=mapped_example_dag&task_id=generate&run_id="
+    for url in ("/dags", "/dags/grid?dag_id=mapped_example_dag", instance + "done"):
+        assert 'data-live="0"' in client.get(url).text, url
+    site.add_run("mapped_example_dag", "busy", "running", [{"task_id": "generate", "state": "running"}], offset_days=1)
+    for url in (
+        "/dags",
+        "/dags/grid?dag_id=mapped_example_dag",
+        "/dags/graph?dag_id=mapped_example_dag",
+        instance + "busy",
+    ):
+        html = client.get(url).text
+        assert 'data-live="1"' in html and 'id="live"' in html, url
+    assert 'data-live="0"' in client.get(instance + "done").text

@@ -244,7 +244,7 @@ def task_instance(
         log_url=link(
             "/dags/log.json", dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index, **{"try": shown_try}
         ),
-        live=False,
+        live=run.state in ACTIVE_RUN_STATES and ti.state not in FINISHED,
     )
 
 
