@@ -483,3 +483,12 @@ def test_a_run_the_scheduler_is_running_is_left_to_it(api: Api) -> None:
     assert api.get(RUNS + "/busy").json()["state"] == "running"
     every = json_of(api.client.post(CLEAR, json={"only_failed": False}, headers=api.headers("op")))
     assert "busy" not in {t["dag_run_id"] for t in every["task_instances"]}  # skipped, not refused
+
+
+def test_tilde_lists_instances_of_every_run(api: Api) -> None:
+    failed = json_of(api.get("/api/v2/dags/api_dag/dagRuns/~/taskInstances?state=failed&task_id=check"))
+    assert {(t["dag_run_id"], t["map_index"]) for t in failed["task_instances"]} >= {("run_1", 1), ("run_2", 1)}
+    assert all(t["state"] == "failed" for t in failed["task_instances"])
+    every = json_of(api.get("/api/v2/dags/~/dagRuns/~/taskInstances?map_index=1&limit=1"))
+    assert len(every["task_instances"]) == 1 and every["total_entries"] >= 2
+    assert json_of(api.get("/api/v2/dags/nope/dagRuns/~/taskInstances"), 404)["detail"].startswith("The Dag with ID")

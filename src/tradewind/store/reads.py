@@ -199,3 +199,33 @@ def in_flight_by_task(session: Session) -> list[tuple[str, str, str | None, str 
         .group_by(TaskInstance.dag_id, TaskInstance.task_id, DagRun.dag_hash, TaskInstance.state)
     )
     return [(r[0], r[1], r[2], r[3], int(r[4])) for r in session.execute(query)]
+
+
+def page_task_instances_across_runs(
+    session: Session,
+    dag_id: str | None,
+    *,
+    limit: int,
+    offset: int = 0,
+    states: Collection[str | None] | None = None,
+    task_id: str | None = None,
+    map_indexes: Collection[int] | None = None,
+) -> tuple[list[tuple[TaskInstance, DagRun]], int]:
+    """A page of task instances of every run of one DAG (or of every DAG when None), each with
+    its run, newest runs first, and how many match."""
+    query = select(TaskInstance, DagRun).join(
+        DagRun, (DagRun.dag_id == TaskInstance.dag_id) & (DagRun.run_id == TaskInstance.run_id)
+    )
+    if dag_id is not None:
+        query = query.where(TaskInstance.dag_id == dag_id)
+    if task_id is not None:
+        query = query.where(TaskInstance.task_id == task_id)
+    if map_indexes is not None:
+        query = query.where(TaskInstance.map_index.in_(list(map_indexes)))
+    if states is not None:
+        named = TaskInstance.state.in_([s for s in states if s is not None])
+        query = query.where(or_(named, TaskInstance.state.is_(None)) if None in states else named)
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    ordered = query.order_by(DagRun.logical_date.desc(), DagRun.id.desc(), TaskInstance.task_id, TaskInstance.map_index)
+    rows = session.execute(ordered.limit(limit).offset(offset).execution_options(populate_existing=True))
+    return [(row[0], row[1]) for row in rows], int(total)

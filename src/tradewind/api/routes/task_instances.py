@@ -96,6 +96,8 @@ def _page(
     states = _check_states(state) or None
     if any(not -1 <= i <= MAX_MAP_INDEX for i in map_index):
         raise HTTPException(422, f"map_index must be between -1 and {MAX_MAP_INDEX}, got {map_index}")
+    if dag_run_id == "~" and not mapped_only:
+        return _across_runs(engine, dag_id, page, task_id=task_id, states=states, map_index=map_index)
     with session_scope(engine) as session:
         run = run_or_404(session, dag_id, dag_run_id)
         indexes: list[int] | None = list(map_index) or None
@@ -113,6 +115,26 @@ def _page(
             if total and rows and all(r.map_index < 0 for r in rows) and indexes is None and page.offset == 0:
                 rows, total = [], 0  # listMapped of a task that is not mapped (yet): nothing
         return {"task_instances": _shape_all(session, run, rows), "total_entries": total}
+
+
+def _across_runs(
+    engine: Any, dag_id: str, page: Any, *, task_id: str | None, states: Any, map_index: list[int]
+) -> dict[str, Any]:
+    """``dag_run_id`` ``~``: the instances of every run of the DAG (``dag_id`` ``~``: of every DAG)."""
+    with session_scope(engine) as session:
+        if dag_id != "~" and q.get_dag(session, dag_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"The Dag with ID: `{dag_id}` was not found")
+        pairs, total = reads.page_task_instances_across_runs(
+            session,
+            None if dag_id == "~" else dag_id,
+            limit=page.limit,
+            offset=page.offset,
+            states=states,
+            task_id=task_id,
+            map_indexes=list(map_index) or None,
+        )
+        found = [_shape_all(session, run, [row])[0] for row, run in pairs]
+        return {"task_instances": found, "total_entries": total}
 
 
 @router.get("/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances", summary="Get Task Instances")
