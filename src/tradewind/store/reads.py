@@ -16,19 +16,23 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tradewind import serde
-from tradewind.store.models import DagImportError, DagModel, DagRun, TaskInstance, XCom
+from tradewind.store.models import DagImportError, DagModel, DagRun, SerializedDagModel, TaskInstance, XCom
 from tradewind.store.task_instances import page_task_instances
 
 __all__ = [
     "DAG_ORDER",
     "RUN_ORDER",
     "count_states",
+    "get_import_error",
+    "import_error_files",
     "in_flight_by_task",
     "page_dag_runs",
     "page_dags",
     "page_import_errors",
     "page_task_instances",
+    "page_task_instances_across_runs",
     "page_xcoms",
+    "version_history",
 ]
 
 # the columns a caller may sort by (Airflow's order_by names; "-name" for descending)
@@ -229,3 +233,24 @@ def page_task_instances_across_runs(
     ordered = query.order_by(DagRun.logical_date.desc(), DagRun.id.desc(), TaskInstance.task_id, TaskInstance.map_index)
     rows = session.execute(ordered.limit(limit).offset(offset).execution_options(populate_existing=True))
     return [(row[0], row[1]) for row in rows], int(total)
+
+
+def import_error_files(session: Session) -> set[str]:
+    """The files that have an import error."""
+    return set(session.scalars(select(DagImportError.filename)))
+
+
+def get_import_error(session: Session, import_error_id: int) -> DagImportError | None:
+    return session.get(DagImportError, import_error_id, populate_existing=True)
+
+
+def version_history(session: Session, dag_ids: Collection[str]) -> dict[str, tuple[int, datetime]]:
+    """dag_hash -> (version number, created at) of every stored version of ``dag_ids``."""
+    if not dag_ids:
+        return {}
+    rows = session.execute(
+        select(SerializedDagModel.dag_hash, SerializedDagModel.version_number, SerializedDagModel.created_at).where(
+            SerializedDagModel.dag_id.in_(list(dag_ids))
+        )
+    )
+    return {digest: (number, created) for digest, number, created in rows}

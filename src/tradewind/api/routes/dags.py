@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tradewind import control
@@ -17,7 +17,7 @@ from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
 from tradewind.store import reads
 from tradewind.store.engine import session_scope
-from tradewind.store.models import DagImportError, DagModel, DagRun, SerializedDagModel
+from tradewind.store.models import DagModel
 
 router = APIRouter(prefix="/api/v2", tags=["DAG"])
 
@@ -32,7 +32,7 @@ def _serialized(session: Session, dag_ids: list[str]) -> dict[str, SerializedDAG
 
 
 def _error_files(session: Session) -> set[str]:
-    return set(session.scalars(select(DagImportError.filename)))
+    return reads.import_error_files(session)
 
 
 def dag_row_or_404(session: Session, dag_id: str) -> DagModel:
@@ -118,16 +118,10 @@ def get_dag_details(dag_id: str, _user: Reader, engine: EngineDep) -> dict[str, 
     serialized = serialized_or_404(engine, dag_id)
     with session_scope(engine) as session:
         row = dag_row_or_404(session, dag_id)
-        created = session.execute(
-            select(SerializedDagModel.version_number, SerializedDagModel.created_at).where(
-                SerializedDagModel.dag_id == dag_id, SerializedDagModel.dag_hash == serialized.version
-            )
-        ).one_or_none()
-        latest = shapes.dag_version(dag_id, serialized.version, *(created or (None, None)))
-        active = session.execute(
-            select(func.count()).where(DagRun.dag_id == dag_id, DagRun.state.in_(["queued", "running"]))
-        ).scalar_one()
-        return shapes.dag_details(row, serialized, row.fileloc in _error_files(session), latest, int(active))
+        number, created = reads.version_history(session, [dag_id]).get(serialized.version, (None, None))
+        latest = shapes.dag_version(dag_id, serialized.version, number, created)
+        active = q.count_active_runs(session, [dag_id]).get(dag_id, 0)
+        return shapes.dag_details(row, serialized, row.fileloc in _error_files(session), latest, active)
 
 
 @router.get("/dags/{dag_id}/tasks", summary="Get Tasks")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 import tradewind
 from tradewind import control
@@ -20,7 +20,7 @@ from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
 from tradewind.store import reads
 from tradewind.store.engine import session_scope
-from tradewind.store.models import DagImportError, SchedulerLease
+from tradewind.store.models import SchedulerLease
 
 router = APIRouter()
 MAX_ID = 2**63 - 1  # larger ids are refused (422), never sent to the database
@@ -142,7 +142,7 @@ def get_import_error(
     import_error_id: Annotated[int, Path(ge=0, le=MAX_ID)], _user: Reader, engine: EngineDep
 ) -> dict[str, Any]:
     with session_scope(engine) as session:
-        row = session.scalars(select(DagImportError).where(DagImportError.id == import_error_id)).one_or_none()
+        row = reads.get_import_error(session, import_error_id)
         if row is None:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, f"The ImportError with import_error_id: `{import_error_id}` was not found"

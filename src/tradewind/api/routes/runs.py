@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tradewind import control
@@ -17,7 +16,7 @@ from tradewind.definitions.states import DagRunState
 from tradewind.store import queries as q
 from tradewind.store import reads
 from tradewind.store.engine import session_scope
-from tradewind.store.models import DagRun, SerializedDagModel
+from tradewind.store.models import DagRun
 
 router = APIRouter(prefix="/api/v2", tags=["DagRun"])
 
@@ -44,18 +43,8 @@ class DAGRunPatchBody(BaseModel):
 
 def versions_of(session: Session, dag_ids: set[str]) -> tuple[dict[str, int], dict[str, datetime]]:
     """hash -> version number, hash -> created_at of the DAGs' stored versions."""
-    numbers: dict[str, int] = {}
-    created: dict[str, datetime] = {}
-    if not dag_ids:
-        return numbers, created
-    rows = session.execute(
-        select(SerializedDagModel.dag_hash, SerializedDagModel.version_number, SerializedDagModel.created_at).where(
-            SerializedDagModel.dag_id.in_(list(dag_ids))
-        )
-    )
-    for digest, number, at in rows:
-        numbers[digest], created[digest] = number, at
-    return numbers, created
+    history = reads.version_history(session, dag_ids)
+    return {h: n for h, (n, _) in history.items()}, {h: at for h, (_, at) in history.items()}
 
 
 def run_or_404(session: Session, dag_id: str, run_id: str) -> DagRun:
