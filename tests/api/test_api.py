@@ -321,11 +321,42 @@ def test_a_log_by_try_without_the_internal_result_line(api: Api) -> None:
     text = "\n".join(events)
     assert "checking 1" in text and "ValueError: one is odd" in text
     assert "::tradewind-result::" not in text
+    said = next(line for line in body["content"] if line["event"] == "checking 1")
+    assert (said["level"], said["logger"]) == ("info", "check[1]")
+    assert said["timestamp"].endswith("Z")
+    last = body["content"][-1]
+    assert (last["event"], last["level"]) == ("ValueError: one is odd", "error")  # the traceback's end
     follow = json_of(api.get(TIS + f"/check/logs/1?map_index=1&token={body['continuation_token']}"))
     assert follow["content"] == []  # nothing written since
     assert json_of(api.get(TIS + "/check/logs/1?map_index=1&full_content=true"))["content"] == body["content"]
     assert "No log for try 2" in json_of(api.get(TIS + "/check/logs/2?map_index=1"), 404)["detail"]
     assert json_of(api.get(TIS + "/check/logs/1?map_index=1&token=../../x"), 400)["detail"].startswith("Bad")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "[2026-01-02T03:04:05.678Z] {load[7]} WARNING - disk  nearly full",
+            {
+                "timestamp": "2026-01-02T03:04:05.678Z",
+                "event": "disk  nearly full",
+                "level": "warning",
+                "logger": "load[7]",
+            },
+        ),
+        (
+            "[2026-01-02T03:04:05.678Z] {t} ERROR -   File 'x', line 1",
+            {"timestamp": "2026-01-02T03:04:05.678Z", "event": "  File 'x', line 1", "level": "error", "logger": "t"},
+        ),
+        ("a line the task wrote without a prefix", {"event": "a line the task wrote without a prefix"}),
+        ("[not a time] {t} INFO - x", {"event": "[not a time] {t} INFO - x"}),
+    ],
+)
+def test_log_lines_become_structured_messages(line: str, message: dict[str, str]) -> None:
+    from tradewind.api.routes.task_instances import structured_log_line
+
+    assert structured_log_line(line) == message
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -278,7 +279,26 @@ def get_log(
     except TaskLogNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     lines = "".join(text_parts).splitlines()
-    return {"content": [{"event": line} for line in lines], "continuation_token": str(offset)}
+    return {"content": [structured_log_line(line) for line in lines], "continuation_token": str(offset)}
+
+
+_LOG_LINE = re.compile(
+    r"\[(?P<timestamp>\d{4}-\d\d-\d\dT[\d:.]+Z)\] \{(?P<logger>[^}]*)\} (?P<level>[A-Z]+) - (?P<event>.*)"
+)
+
+
+def structured_log_line(line: str) -> dict[str, Any]:
+    """One log line as Airflow's StructuredLogMessage: ``[time] {task} LEVEL - text`` gives
+    timestamp, logger, level and event; any other line (a traceback's) is all event."""
+    found = _LOG_LINE.fullmatch(line)
+    if found is None:
+        return {"event": line}
+    return {
+        "timestamp": found["timestamp"],
+        "event": found["event"],
+        "level": found["level"].lower(),
+        "logger": found["logger"],
+    }
 
 
 @router.get(
