@@ -232,7 +232,7 @@ def test_states_for_dag_run_shows_the_failed_instance_with_the_first_line_of_its
     assert shown.exit_code == 0, shown.output
     rows = shown.stdout.splitlines()
     assert len(rows) == 3  # header, rule, the one failed instance
-    assert re.match(r"work\s+1\s+failed\s+2\s+.*cannot work on bad$", rows[2])
+    assert re.match(r"work\s+1\s+failed\s+2\s+.*\s+item bad\s+cannot work on bad$", rows[2])
     assert "second line" not in shown.stdout
     full = json.loads(
         cli("tasks", "states-for-dag-run", "ops_example", RUN_ID, "--state", "failed", "-o", "json").stdout
@@ -298,7 +298,7 @@ def test_dags_test_ends_with_what_failed(tmp_path: Path, monkeypatch: pytest.Mon
     summary = shown.stdout[shown.stdout.index("task instance(s) failed") - 2 :].splitlines()
     assert summary == [
         "1 task instance(s) failed:",
-        "  work[1]  ValueError: cannot work on bad",
+        "  work[1]  (item bad)  ValueError: cannot work on bad",  # a failed instance has its label too
         summary[2],
     ]
     assert summary[2].startswith("DAG run manual__") and summary[2].endswith("of ops_example: failed")
@@ -454,9 +454,9 @@ def test_backfill_ends_with_what_failed_in_each_run(tmp_path: Path) -> None:
     tail = done.stdout[done.stdout.index("Run backfill__") :].splitlines()
     assert tail == [
         "Run backfill__2025-01-01T00:00:00+00:00: 1 task instance(s) failed:",
-        "  work[1]  bad 2",
+        "  work[1]  (n=2)  bad 2",
         "Run backfill__2025-01-02T00:00:00+00:00: 1 task instance(s) failed:",
-        "  work[1]  bad 2",
+        "  work[1]  (n=2)  bad 2",
         "Backfill of daily_fail: 0 succeeded, 2 failed",
     ]
 
@@ -468,3 +468,31 @@ def test_a_table_shows_values_as_written(capsys: pytest.CaptureFixture[str]) -> 
     print_table([{"task_id": "[bold]load", "label": "[/x] part [1, 2]"}], ["task_id", "label"])
     out = capsys.readouterr().out
     assert "│ [bold]load │ [/x] part [1, 2] │" in out
+
+
+def test_a_label_that_cannot_render_after_a_failure_leaves_the_error_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
+    (tmp_path / "broken.py").write_text(
+        textwrap.dedent(
+            """
+            from datetime import datetime
+            from airflow.decorators import dag, task
+
+            @dag(schedule=None, start_date=datetime(2025, 1, 1))
+            def broken_label():
+                @task(map_index_template="{{ no_such_name.attr }}")
+                def work(n):
+                    raise KeyError(n)
+                work.expand(n=[1])
+
+            broken_label()
+            """
+        ).lstrip(),
+        encoding="utf-8",
+    )
+    shown = cli("dags", "test", "broken_label", "--dags-folder", str(tmp_path), "-o", "json")
+    assert shown.exit_code == 1
+    (row,) = json.loads(shown.stdout)["task_instances"]
+    assert (row["state"], row["label"], row["error"]) == ("failed", None, "KeyError: 1")
