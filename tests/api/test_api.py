@@ -523,3 +523,26 @@ def test_tilde_lists_instances_of_every_run(api: Api) -> None:
     every = json_of(api.get("/api/v2/dags/~/dagRuns/~/taskInstances?map_index=1&limit=1"))
     assert len(every["task_instances"]) == 1 and every["total_entries"] >= 2
     assert json_of(api.get("/api/v2/dags/nope/dagRuns/~/taskInstances"), 404)["detail"].startswith("The Dag with ID")
+
+
+def test_clearing_a_whole_run(api: Api) -> None:
+    api.client.post(RUNS, json={"dag_run_id": "whole"}, headers=api.headers("op"))
+    api.client.patch(RUNS + "/whole", json={"state": "failed"}, headers=api.headers("op"))
+    url = RUNS + "/whole/clear"
+    dry = json_of(api.client.post(url, json={}, headers=api.headers("op")))
+    assert dry == {"task_instances": [], "total_entries": 0}  # it never ran: nothing to clear
+    run = json_of(
+        api.client.post(RUNS + "/run_1/clear", json={"dry_run": True, "only_failed": True}, headers=api.headers("op"))
+    )
+    assert [(t["task_id"], t["map_index"]) for t in run["task_instances"]] == [("check", 1)]
+    assert api.get(RUNS + "/run_1").json()["state"] == "failed"
+    refused = api.client.post(url, json={"only_new": True}, headers=api.headers("op"))
+    assert json_of(refused, 400)["detail"] == "not supported by tradewind: only_new"
+    assert api.client.post(RUNS + "/nope/clear", json={}, headers=api.headers("op")).status_code == 404
+    assert api.client.post(url, json={}, headers=api.headers("viewer")).status_code == 403
+    done = api.client.post(
+        RUNS + "/run_1/clear", json={"dry_run": False, "only_failed": True}, headers=api.headers("op")
+    )
+    assert (json_of(done)["dag_run_id"], done.json()["state"]) == ("run_1", "queued")
+    assert api.get(TIS + "/check/1").json()["state"] is None
+    assert api.get(TIS + "/check/0").json()["state"] == "success"  # only the failed one

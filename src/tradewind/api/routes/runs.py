@@ -56,7 +56,7 @@ def run_or_404(session: Session, dag_id: str, run_id: str) -> DagRun:
     return run
 
 
-def _shape(session: Session, run: DagRun) -> dict[str, Any]:
+def shape_run(session: Session, run: DagRun) -> dict[str, Any]:
     numbers, created = versions_of(session, {run.dag_id})
     return shapes.dag_run(run, numbers, created)
 
@@ -110,7 +110,7 @@ def get_dag_runs(
 @router.get("/dags/{dag_id}/dagRuns/{dag_run_id}", summary="Get Dag Run")
 def get_dag_run(dag_id: str, dag_run_id: str, _user: Reader, engine: EngineDep) -> dict[str, Any]:
     with session_scope(engine) as session:
-        return _shape(session, run_or_404(session, dag_id, dag_run_id))
+        return shape_run(session, run_or_404(session, dag_id, dag_run_id))
 
 
 def _refuse(body: BaseModel, fields: tuple[str, ...], why: str) -> None:
@@ -129,7 +129,7 @@ def trigger_dag_run(dag_id: str, body: TriggerDAGRunPostBody, _user: Actor, engi
     _refuse(body, ("note",), "tradewind does not store notes")
     run = control.trigger_run(engine, dag_id, conf=body.conf, logical_date=body.logical_date, run_id=body.dag_run_id)
     with session_scope(engine) as session:
-        return _shape(session, run_or_404(session, dag_id, run.run_id))
+        return shape_run(session, run_or_404(session, dag_id, run.run_id))
 
 
 @router.patch("/dags/{dag_id}/dagRuns/{dag_run_id}", summary="Patch Dag Run")
@@ -152,4 +152,4 @@ def patch_dag_run(
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "state: give one of queued, success, failed")
         control.set_run_state(engine, dag_id, dag_run_id, body.state)
     with session_scope(engine) as session:
-        return _shape(session, run_or_404(session, dag_id, dag_run_id))
+        return shape_run(session, run_or_404(session, dag_id, dag_run_id))

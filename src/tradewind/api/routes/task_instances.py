@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from tradewind import control
 from tradewind.api import shapes
 from tradewind.api.deps import Actor, EngineDep, PageDep, Reader, SettingsDep
-from tradewind.api.routes.runs import run_or_404, versions_of
+from tradewind.api.routes.runs import run_or_404, shape_run, versions_of
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import TaskInstanceState
@@ -414,6 +414,10 @@ def post_clear_task_instances(
         include_downstream=body.include_downstream,
         dry_run=body.dry_run,
     )
+    return _shape_cleared(engine, dag_id, cleared)
+
+
+def _shape_cleared(engine: Any, dag_id: str, cleared: list[control.ClearedInstance]) -> dict[str, Any]:
     with session_scope(engine) as session:
         found: list[dict[str, Any]] = []
         by_run: dict[str, list[tuple[str, int]]] = {}
@@ -429,3 +433,34 @@ def post_clear_task_instances(
             ]
             found.extend(_shape_all(session, run, rows))
     return {"task_instances": found, "total_entries": len(found)}
+
+
+class DAGRunClearBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dry_run: bool = True
+    only_failed: bool = False
+    only_new: bool = False
+    run_on_latest_version: bool | None = None
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/dags/{dag_id}/dagRuns/{dag_run_id}/clear", summary="Clear Dag Run", tags=["DagRun"])
+def clear_dag_run(
+    dag_id: str, dag_run_id: str, body: DAGRunClearBody, _user: Actor, engine: EngineDep
+) -> dict[str, Any]:
+    """Run a whole run again (or only its failed instances): with ``dry_run`` the instances that
+    would be cleared, else the run, back to queued."""
+    refused = [n for n, v in (("only_new", body.only_new), ("run_on_latest_version", body.run_on_latest_version)) if v]
+    if body.note is not None:
+        refused.append("note")
+    if refused:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"not supported by tradewind: {', '.join(refused)}")
+    with session_scope(engine) as session:
+        run_or_404(session, dag_id, dag_run_id)
+    cleared = control.clear_task_instances(
+        engine, dag_id, run_id=dag_run_id, only_failed=body.only_failed, dry_run=body.dry_run
+    )
+    if body.dry_run:
+        return _shape_cleared(engine, dag_id, cleared)
+    with session_scope(engine) as session:
+        return shape_run(session, run_or_404(session, dag_id, dag_run_id))
