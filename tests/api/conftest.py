@@ -27,8 +27,12 @@ from tradewind.store.engine import session_scope
 REPO = Path(__file__).parents[2]
 
 API_DAG = """
+    import os
     from datetime import datetime
     from tradewind import DAG, Param, task
+
+    with open(__file__ + ".imported-by", "a") as marker:  # who imports this file
+        marker.write(f"{os.getpid()}\\n")
 
     with DAG("api_dag", start_date=datetime(2025, 1, 1), schedule=None, tags=["api", "demo"],
              params={"n": Param(3, type="integer", description="how many")}):

@@ -546,3 +546,14 @@ def test_clearing_a_whole_run(api: Api) -> None:
     assert (json_of(done)["dag_run_id"], done.json()["state"]) == ("run_1", "queued")
     assert api.get(TIS + "/check/1").json()["state"] is None
     assert api.get(TIS + "/check/0").json()["state"] == "success"  # only the failed one
+
+
+def test_the_api_never_imports_the_dag_file(api: Api) -> None:
+    import os
+
+    for method, path in _api_paths(api):
+        if method == "GET":
+            api.get(path.replace("dag_id", "api_dag").replace("dag_run_id", "run_1").replace("task_id", "check"))
+    importers = (api.dags / "api_dag.py.imported-by").read_text().split()
+    assert importers  # the DAG processor's child and the workers did
+    assert str(os.getpid()) not in importers
