@@ -557,3 +557,13 @@ def test_the_api_never_imports_the_dag_file(api: Api) -> None:
     importers = (api.dags / "api_dag.py.imported-by").read_text().split()
     assert importers  # the DAG processor's child and the workers did
     assert str(os.getpid()) not in importers
+
+
+def test_pausing_the_dags_a_filter_selects(api: Api) -> None:
+    patch = api.client.patch
+    paused = json_of(patch("/api/v2/dags?dag_id_pattern=mapped", json={"is_paused": True}, headers=api.headers("op")))
+    assert [(d["dag_id"], d["is_paused"]) for d in paused["dags"]] == [("mapped_example_dag", True)]
+    assert api.get("/api/v2/dags/api_dag").json()["is_paused"] is False
+    everything = json_of(patch("/api/v2/dags", json={"is_paused": False}, headers=api.headers("op")))
+    assert {d["is_paused"] for d in everything["dags"]} == {False} and everything["total_entries"] == 2
+    assert patch("/api/v2/dags", json={"is_paused": True}, headers=api.headers("viewer")).status_code == 403

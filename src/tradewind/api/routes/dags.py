@@ -89,6 +89,48 @@ def get_dags(
     return {"dags": dags, "total_entries": total}
 
 
+@router.patch("/dags", summary="Patch Dags")
+def patch_dags(
+    body: DAGPatchBody,
+    _user: Actor,
+    engine: EngineDep,
+    page: PageDep,
+    update_mask: Annotated[list[str] | None, Query()] = None,
+    tags: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    tags_match_mode: Literal["any", "all"] | None = None,
+    dag_id_pattern: str | None = None,
+    dag_id_prefix_pattern: str | None = None,
+    paused: bool | None = None,
+    exclude_stale: bool = True,
+) -> dict[str, Any]:
+    """Pause or unpause every DAG of the page the filters select (as GET /dags would list it)."""
+    if update_mask is not None and set(update_mask) - {"is_paused"}:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Only `is_paused` field can be updated through the REST API")
+    with session_scope(engine) as session:
+        rows, total = reads.page_dags(
+            session,
+            limit=page.limit,
+            offset=page.offset,
+            tags=tags,
+            tags_match_all=tags_match_mode == "all",
+            dag_id_pattern=dag_id_pattern,
+            dag_id_prefix=dag_id_prefix_pattern,
+            paused=paused,
+            only_active=exclude_stale,
+        )
+        chosen = [r.dag_id for r in rows]
+    for dag_id in chosen:
+        control.set_paused(engine, dag_id, body.is_paused)
+    with session_scope(engine) as session:
+        found = _serialized(session, chosen)
+        errors = _error_files(session)
+        changed = [dag_row_or_404(session, dag_id) for dag_id in chosen]
+        return {
+            "dags": [shapes.dag(r, found.get(r.dag_id), r.fileloc in errors) for r in changed],
+            "total_entries": total,
+        }
+
+
 @router.get("/dags/{dag_id}", summary="Get Dag")
 def get_dag(dag_id: str, _user: Reader, engine: EngineDep) -> dict[str, Any]:
     with session_scope(engine) as session:
