@@ -354,7 +354,7 @@ def test_a_log_by_try_without_the_internal_result_line(api: Api) -> None:
     ],
 )
 def test_log_lines_become_structured_messages(line: str, message: dict[str, str]) -> None:
-    from tradewind.api.routes.task_instances import structured_log_line
+    from tradewind.api.routes.logs import structured_log_line
 
     assert structured_log_line(line) == message
 

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 import tradewind
 from tradewind.api.deps import ApiSettings
-from tradewind.api.routes import dags, misc, runs, task_instances
+from tradewind.api.routes import clearing, dags, logs, misc, runs, task_instances, xcoms
 from tradewind.config import conf, home
 from tradewind.control import Conflict, ControlError, InvalidRequest, NotFound
 
@@ -83,7 +83,8 @@ def create_app(
         log.exception("%s %s failed", request.method, request.url.path)
         return JSONResponse({"detail": "Internal error; see the api-server's log"}, status_code=500)
 
-    for module in (misc, dags, runs, task_instances):
+    # task_instances last: its /{task_id}/{map_index} would take .../xcomEntries and the like
+    for module in (misc, dags, runs, logs, xcoms, clearing, task_instances):
         app.include_router(module.router)
     if with_ui:
         from tradewind.web import install
