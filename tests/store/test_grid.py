@@ -133,3 +133,15 @@ def test_instance_xcoms_are_decoded(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert grid.instance_xcoms(session, "m", "r", "proc", 2) == {"extra": {"a": 1}, "return_value": (1, DAY)}
         assert grid.instance_xcoms(session, "m", "r", "proc", 0) == {}
+
+
+def test_neighbours_of_a_map_index(engine: Engine) -> None:
+    _dag(engine, "m")
+    states = {0: "success", 2: "failed", 4: "success", 6: "upstream_failed", 8: "success"}
+    _run(engine, "m", "r", 0, [{"task_id": "p", "map_index": i, "state": s} for i, s in states.items()])
+    with session_scope(engine) as session:
+        assert grid.neighbours(session, "m", "r", "p", 4) == grid.Neighbours(2, 6, 6)
+        assert grid.neighbours(session, "m", "r", "p", 6) == grid.Neighbours(4, 8, 2)  # wraps
+        assert grid.neighbours(session, "m", "r", "p", 0) == grid.Neighbours(None, 2, 2)
+        assert grid.neighbours(session, "m", "r", "p", 2).next_failed == 6
+        assert grid.neighbours(session, "m", "r", "q", 0) == grid.Neighbours(None, None, None)

@@ -270,3 +270,21 @@ def test_pages_showing_an_active_run_refresh_themselves(site: Site) -> None:
         html = client.get(url).text
         assert 'data-live="1"' in html and 'id="live"' in html, url
     assert 'data-live="0"' in client.get(instance + "done").text
+
+
+def test_instance_page_steps_to_neighbours_and_the_next_failed_index(site: Site) -> None:
+    _mapped_run(site, states=("failed", "success", "success", "failed", "success"))
+    client = site.client("ada")
+    base = "/dags/instance?dag_id=mapped_example_dag&run_id=manual__1&task_id=process&map_index="
+
+    def steps(index: int) -> dict[str, str]:
+        html = client.get(base + str(index)).text
+        return dict(re.findall(r'rel="nofollow">[^a-z]*([a-z ]+?)[^a-z\[]*\[(\d+)\]</a>', html))
+
+    assert steps(1) == {"previous": "0", "next": "2", "next failed": "3"}
+    assert steps(3) == {"previous": "2", "next": "4", "next failed": "0"}  # wraps to the first
+    assert steps(0) == {"next": "1", "next failed": "3"}
+    assert (
+        "next failed"
+        not in client.get("/dags/instance?dag_id=mapped_example_dag&run_id=manual__1&task_id=generate").text
+    )

@@ -290,3 +290,29 @@ def instance_xcoms(session: Session, dag_id: str, run_id: str, task_id: str, map
         .order_by(XCom.key)
     )
     return {key: serde.decode(value) for key, value in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Map indexes to step to from one instance of a mapped task (None: there is none)."""
+
+    previous: int | None
+    next: int | None
+    next_failed: int | None  # after this one, else from the start; never this one
+
+
+def neighbours(session: Session, dag_id: str, run_id: str, task_id: str, map_index: int) -> Neighbours:
+    same = (TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id)
+    failed = TaskInstance.state.in_(["failed", "upstream_failed"])
+
+    def one(aggregate: Any, *where: ColumnElement[bool]) -> int | None:
+        found = session.execute(select(aggregate).where(*same, TaskInstance.map_index >= 0, *where)).scalar()
+        return int(found) if found is not None else None
+
+    index = TaskInstance.map_index
+    after = one(func.min(index), failed, index > map_index)
+    return Neighbours(
+        previous=one(func.max(index), index < map_index),
+        next=one(func.min(index), index > map_index),
+        next_failed=after if after is not None else one(func.min(index), failed, index < map_index),
+    )

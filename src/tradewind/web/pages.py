@@ -229,6 +229,7 @@ def task_instance(
             where = f"{task_id}[{map_index}]" if map_index >= 0 else task_id
             return not_found(ctx, request, user, f"No task instance {where} in run '{run_id}' of DAG '{dag_id}'")
         xcoms = grid.instance_xcoms(session, dag_id, run_id, task_id, map_index)
+        around = grid.neighbours(session, dag_id, run_id, task_id, map_index) if map_index >= 0 else None
     tries = task_log_tries(ctx.logs_folder, dag_id, run_id, task_id, map_index)
     shown_try = try_number or (tries[-1] if tries else max(ti.try_number, 1))
     return ctx.render(
@@ -239,6 +240,7 @@ def task_instance(
         run=run,
         ti=ti,
         xcoms=xcoms,
+        around=around,
         tries=tries,
         shown_try=shown_try,
         log_url=link(
