@@ -288,3 +288,14 @@ def test_instance_page_steps_to_neighbours_and_the_next_failed_index(site: Site)
         "next failed"
         not in client.get("/dags/instance?dag_id=mapped_example_dag&run_id=manual__1&task_id=generate").text
     )
+
+
+def test_a_filter_that_matches_nothing_keeps_the_mapped_view(site: Site) -> None:
+    _mapped_run(site, states=("success",))
+    html = (
+        site.client("ada")
+        .get("/dags/grid?dag_id=mapped_example_dag&run_id=manual__1&task_id=process&state=failed")
+        .text
+    )
+    assert "1 mapped instance" in html and "No instance matches this filter." in html
+    assert ">all 1</a>" in html  # the way back to every instance

@@ -151,7 +151,7 @@ def dag_grid(
                 "matching": matching,
                 "by_state": [(s, by_state[s]) for s in STATE_ORDER if by_state.get(s)],
                 "total": sum(by_state.values()),
-                "mapped": any(i.map_index >= 0 for i in instances) or max(by_state.values(), default=0) > 1,
+                "mapped": (run_id, task_id) in counts and counts[(run_id, task_id)].mapped,
                 "state": state,
                 "label": label,
                 "page": page,
