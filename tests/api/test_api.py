@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+from apikit import Api
 
 RUNS = "/api/v2/dags/api_dag/dagRuns"
 TIS = RUNS + "/run_1/taskInstances"
