@@ -134,3 +134,15 @@ def test_standalone_prints_the_address_and_a_password_that_logs_in(tmp_path: Pat
         child.wait(timeout=30)
         if child.stdout is not None:
             child.stdout.close()
+
+
+def test_api_server_on_a_taken_port_says_so(runner: CliRunner) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["api-server", "--port", str(port)])
+    assert result.exit_code == 1
+    assert (
+        f"cannot listen on 127.0.0.1:{port}: Address already in use; choose another with --host/--port" in result.output
+    )

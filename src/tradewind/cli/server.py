@@ -19,7 +19,7 @@ ADMIN_PASSWORD_FILE = "standalone_admin_password.txt"
 
 def _check_server_extra() -> None:
     missing = []
-    for module in ("fastapi", "uvicorn", "argon2", "jwt", "multipart"):
+    for module in ("fastapi", "uvicorn", "argon2", "jwt", "python_multipart"):
         try:
             __import__(module)
         except ImportError:
@@ -50,8 +50,22 @@ def api_server(host: str | None, port: int | None) -> None:
     except Exception as exc:  # a store that cannot be opened: say so in one line
         fail(f"cannot start the API server: {exc}")
         raise
+    _check_free(chosen_host, chosen_port)
     click.echo(f"tradewind API and UI on {url_of(chosen_host, chosen_port)} (API docs at /api/v2/docs)", err=True)
     uvicorn.run(app, host=chosen_host, port=chosen_port, log_level="warning", access_log=False)
+
+
+def _check_free(host: str, port: int) -> None:
+    """Exit 1 naming the address when it cannot be listened on (taken, or not this machine's)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another with --host/--port")
 
 
 def ensure_admin(engine: Any) -> tuple[str | None, Path]:
