@@ -567,3 +567,12 @@ def test_pausing_the_dags_a_filter_selects(api: Api) -> None:
     everything = json_of(patch("/api/v2/dags", json={"is_paused": False}, headers=api.headers("op")))
     assert {d["is_paused"] for d in everything["dags"]} == {False} and everything["total_entries"] == 2
     assert patch("/api/v2/dags", json={"is_paused": True}, headers=api.headers("viewer")).status_code == 403
+
+
+def test_a_viewer_gets_403_from_every_route_that_changes_something(api: Api) -> None:
+    changing = [(m, p) for m, p in _api_paths(api) if m != "GET" and p != "/auth/token"]
+    assert len(changing) >= 8
+    for method, path in changing:
+        response = api.client.request(method, path, json={}, headers=api.headers("viewer"))
+        assert response.status_code == 403, (method, path, response.text)
+        assert response.json() == {"detail": "Forbidden: role 'viewer' may not act"}
