@@ -576,3 +576,10 @@ def test_a_viewer_gets_403_from_every_route_that_changes_something(api: Api) -> 
         response = api.client.request(method, path, json={}, headers=api.headers("viewer"))
         assert response.status_code == 403, (method, path, response.text)
         assert response.json() == {"detail": "Forbidden: role 'viewer' may not act"}
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_a_logical_date_at_the_calendars_edge_is_a_400(api: Api, moment: str) -> None:
+    url = "/api/v2/dags/mapped_example_dag/dagRuns"  # daily: its data interval would leave the calendar
+    response = api.client.post(url, json={"logical_date": moment}, headers=api.headers("op"))
+    assert "too close to the limits of the calendar" in json_of(response, 400)["detail"]

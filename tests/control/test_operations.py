@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -33,6 +34,9 @@ DAG = """
             return sum(values)
 
         total(work.expand(x=[0, 1, 2, 3]))
+
+    with DAG("daily_edge", start_date=datetime(2025, 1, 1), schedule="@daily", catchup=False):
+        work.override(task_id="only")(0)
 """
 
 
@@ -69,6 +73,12 @@ def test_trigger_checks_conf_against_the_params(engine: Engine) -> None:
         control.trigger_run(engine, "ops", run_id="with_conf")
     with pytest.raises(control.NotFound, match="DAG 'nope' not found"):
         control.trigger_run(engine, "nope")
+
+
+@pytest.mark.parametrize("moment", [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, tzinfo=UTC)])
+def test_a_logical_date_at_the_calendars_edge_is_refused(engine: Engine, moment: datetime) -> None:
+    with pytest.raises(control.InvalidRequest, match="too close to the limits of the calendar"):
+        control.trigger_run(engine, "daily_edge", logical_date=moment)
 
 
 def test_pause_and_unpause(engine: Engine) -> None:

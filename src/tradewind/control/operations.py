@@ -101,6 +101,11 @@ def trigger_run(
         raise Conflict(str(exc)) from None
     except DagDefinitionError as exc:
         raise InvalidRequest(f"conf does not fit the params of DAG '{dag_id}': {exc}") from None
+    except (OverflowError, ValueError) as exc:  # the data interval around it leaves datetime's range
+        raise InvalidRequest(
+            f"logical_date {logical_date.isoformat() if logical_date else None} is too close to the limits "
+            f"of the calendar for the schedule of DAG '{dag_id}' ({exc}); use a date between years 2 and 9998"
+        ) from None
     except TradewindError as exc:
         raise InvalidRequest(str(exc)) from None
     return _run(engine, dag_id, context.run_id)
