@@ -583,3 +583,15 @@ def test_a_logical_date_at_the_calendars_edge_is_a_400(api: Api, moment: str) ->
     url = "/api/v2/dags/mapped_example_dag/dagRuns"  # daily: its data interval would leave the calendar
     response = api.client.post(url, json={"logical_date": moment}, headers=api.headers("op"))
     assert "too close to the limits of the calendar" in json_of(response, 400)["detail"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v2/dags/%00", "/api/v2/dags?dag_id_pattern=%00", RUNS + "/run%00_1", TIS + "?task_id=a%00"]
+)
+def test_a_nul_in_an_id_or_filter_is_a_400(api: Api, path: str) -> None:
+    assert json_of(api.get(path), 400) == {"detail": "ids and filters cannot contain NUL characters"}
+
+
+def test_a_nul_username_is_just_a_wrong_login(api: Api) -> None:
+    response = api.client.post("/auth/token", json={"username": "op\x00user", "password": "op-password"})
+    assert json_of(response, 401)["detail"] == "Invalid credentials"

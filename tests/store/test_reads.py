@@ -101,3 +101,21 @@ def test_users_and_the_token_secret(engine: Engine) -> None:
         user = authenticate(session, "ada", "long enough")
         assert user is not None and user.role == "op"
         assert user.password_changed_at.tzinfo is not None
+
+
+def test_the_api_refuses_what_the_database_cannot_store(engine: Engine, tmp_path: object) -> None:
+    from fastapi.testclient import TestClient
+
+    from tradewind.api.app import create_app
+    from tradewind.auth import issue_token
+
+    with session_scope(engine) as session:
+        token = issue_token(create_user(session, "ada", "long enough", "op"), secret_key(session))
+    client = TestClient(create_app(engine, logs_folder=str(tmp_path), with_ui=False))
+    headers = {"Authorization": f"Bearer {token}"}
+    login = client.post("/auth/token", json={"username": "a\x00", "password": "long enough"})
+    assert login.status_code == 401
+    pool = client.post("/api/v2/pools", json={"name": "gpu", "slots": 1, "description": "a\x00b"}, headers=headers)
+    assert pool.status_code == (400 if engine.dialect.name == "postgresql" else 201), pool.text  # SQLite stores it
+    if pool.status_code == 400:
+        assert pool.json()["detail"].startswith("the database refused a value of the request")

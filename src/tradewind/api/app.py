@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 
 import tradewind
 from tradewind.api.deps import ApiSettings
@@ -77,6 +78,18 @@ def create_app(
     app.state.logs_folder = folder
     for kind in (ControlError, NotFound, Conflict, InvalidRequest):
         app.add_exception_handler(kind, _control_error)
+
+    @app.exception_handler(DataError)
+    async def refused_value(request: Request, exc: DataError) -> Any:
+        first = str(exc.orig).splitlines()[0] if exc.orig is not None else "a value it cannot store"
+        return JSONResponse({"detail": f"the database refused a value of the request: {first}"}, status_code=400)
+
+    @app.middleware("http")
+    async def no_nul(request: Request, call_next: Any) -> Any:
+        # a NUL in an id or filter: SQLite cuts the text there, PostgreSQL refuses it
+        if "%00" in request.url.path or "\x00" in request.url.path or "%00" in request.url.query:
+            return JSONResponse({"detail": "ids and filters cannot contain NUL characters"}, status_code=400)
+        return await call_next(request)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Any:

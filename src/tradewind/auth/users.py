@@ -148,7 +148,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     from argon2.exceptions import InvalidHashError, VerificationError
 
     hasher = _hasher()
-    user = get_user(session, username) if isinstance(username, str) and username else None
+    plausible = isinstance(username, str) and 0 < len(username) <= USERNAME_LENGTH and "\x00" not in username
+    user = get_user(session, username) if plausible else None  # PostgreSQL refuses NUL in text
     if user is None:
         if not _DUMMY:
             _DUMMY.append(_hash("not a password of anyone"))
