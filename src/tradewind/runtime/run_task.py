@@ -103,7 +103,10 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
                 lambda: TaskTimeout(f"Task '{key.task_id}' timed out after {timeout:g} seconds (execution_timeout)"),
             ):
                 returned = operator.execute(context)
-            if operator.do_xcom_push and returned is not None:
+            # Airflow 3 ends an unmapped task that skips downstream tasks (a branch, a false
+            # short-circuit) before its return value is pushed: it stores none
+            skipping = bool(ti.skipped) and key.map_index < 0
+            if operator.do_xcom_push and returned is not None and not skipping:
                 if operator.multiple_outputs and not isinstance(returned, dict):
                     raise TypeError(
                         f"Task '{key.task_id}' has multiple_outputs=True, so it must return a dict, "

@@ -59,7 +59,9 @@ def make_run_context(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     interval = dag.timetable.infer_manual_data_interval(moment)
-    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True)
+    # Airflow 3 gives test_mode as false under `dags test` too (its example
+    # example_passing_params_via_test_command relies on it)
+    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf)
 
 
 def pools_for_test(dag: SerializedDAG) -> dict[str, int]:

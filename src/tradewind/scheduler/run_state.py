@@ -51,6 +51,8 @@ class RunState:
         self.context = context
         self.max_map_length = max_map_length
         self.order = [t for t in self.dag.topological_sort() if only is None or t.task_id in only]
+        if not self._in_date_range(context):
+            self.order = []  # Airflow creates no task instances for a date outside the DAG's dates
         self.instances: dict[str, dict[int, InstanceRecord]] = {
             t.task_id: {UNMAPPED: InstanceRecord(t.task_id)} for t in self.order
         }
@@ -78,6 +80,13 @@ class RunState:
         self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
         self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
         self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
+
+    def _in_date_range(self, context: RunContext) -> bool:
+        """A run's logical date within the DAG's ``start_date``..``end_date`` (a backfill: any date)."""
+        if context.run_type == "backfill":
+            return True
+        start, end, moment = self.dag.start_date, self.dag.end_date, context.logical_date
+        return (start is None or start <= moment) and (end is None or moment <= end)
 
     @classmethod
     def restore(
@@ -467,7 +476,7 @@ class RunState:
             self._wait_for_retry(record)
         self._set_state(record, state)
         for skipped_id in result.skip_task_ids:
-            self.skip_task(skipped_id)
+            self._skip_from(task, result.key.map_index, skipped_id)
 
     def fail_now(self, record: InstanceRecord, message: str) -> None:
         """Fail a scheduled instance that can never start (e.g. its pool does not exist)."""
@@ -486,6 +495,23 @@ class RunState:
         if consumer is None or not isinstance(value, MAPPABLE_LITERALS) or len(value) <= self.max_map_length:
             return None
         return MapLengthExceededError(task.task_id, consumer, len(value), self.max_map_length)
+
+    def _skip_from(self, source: SerializedTask, map_index: int, task_id: str) -> None:
+        """Skip what a branch or short-circuit instance chose to skip. Inside a mapped task group
+        the choice is per map index: instance ``i`` skips instance ``i`` of the tasks of its own
+        group; tasks outside the group are left to their trigger rules."""
+        group = source.mapped_group
+        if group is None or map_index < 0:
+            self.skip_task(task_id)
+            return
+        target = self.dag.task_dict.get(task_id)
+        if target is None or target.mapped_group is not group or task_id not in self._pending_tasks:
+            return
+        record = self.instances[task_id].get(map_index)
+        if record is not None and record.state is None and not record.held:
+            self._set_state(record, S.SKIPPED)
+            if not self.counts[task_id][None]:
+                self._pending_tasks.discard(task_id)
 
     def skip_task(self, task_id: str) -> None:
         """Skip a task that has not started (a branch did not choose it)."""
