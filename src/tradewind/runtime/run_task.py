@@ -56,7 +56,7 @@ class WorkerInputs(InputsSource):
         raw = super().value(task_id, key)
         if isinstance(raw, ResultSequence):
             items = [serde.rebuild(v) for v in raw]
-            value: Any = raw if all(a is b for a, b in zip(items, raw)) else ResultSequence(items)
+            value: Any = raw if all(a is b for a, b in zip(items, raw)) else ResultSequence(items, raw.indexes)
         else:
             value = serde.rebuild(raw)
         self._rebuilt[(task_id, key)] = value

@@ -197,7 +197,8 @@ class RunState:
         if upstream.expands_at_run_time:
             ordered = sorted((r for r in records.values() if r.map_index >= 0), key=lambda r: r.map_index)
             keys = {k for r in ordered for k in r.xcoms}
-            return {k: ResultSequence([r.xcoms[k] for r in ordered if r.xcoms.get(k) is not None]) for k in keys}
+            found = {k: [r for r in ordered if r.xcoms.get(k) is not None] for k in keys}
+            return {k: ResultSequence([r.xcoms[k] for r in rs], [r.map_index for r in rs]) for k, rs in found.items()}
         return dict(records[UNMAPPED].xcoms) if UNMAPPED in records else {}
 
     def inputs_for(self, task: SerializedTask, map_index: int = UNMAPPED) -> dict[tuple[str, str], Any]:
