@@ -69,3 +69,9 @@ main.add_command(dag_processor_command)
 main.add_command(standalone_command)
 main.add_command(pools)
 main.add_command(db)
+# Variables and Connections (issue 9)
+from tradewind.cli.connections import connections  # noqa: E402
+from tradewind.cli.variables import variables  # noqa: E402
+
+main.add_command(variables)
+main.add_command(connections)

@@ -19,6 +19,9 @@ from typing import Any
 
 import tradewind.definitions as d
 from tradewind import errors
+from tradewind.definitions import connection as _connection
+from tradewind.definitions import secrets as _secrets
+from tradewind.definitions import variable as _variable
 from tradewind.definitions.current_context import get_current_context
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.parsing_context import get_parsing_context
@@ -151,3 +154,34 @@ def install() -> bool:
         return False
     sys.meta_path.insert(0, _finder)
     return True
+
+
+# --- issue 9 part B: Variables, Connections, BaseHook and secret masking
+_VARIABLE = {"Variable": _variable.Variable}
+_CONNECTION = {"Connection": _connection.Connection}
+_HOOK = {"BaseHook": _connection.BaseHook}
+_MASKING = {"mask_secret": _secrets.mask_secret}
+_VARIABLES_AND_CONNECTIONS: dict[str, dict[str, Any]] = {
+    "airflow": _VARIABLE,
+    "airflow.models": {**_VARIABLE, **_CONNECTION},
+    "airflow.models.variable": _VARIABLE,
+    "airflow.models.connection": _CONNECTION,
+    "airflow.sdk": {**_VARIABLE, **_CONNECTION, **_HOOK},
+    "airflow.sdk.definitions.variable": _VARIABLE,
+    "airflow.sdk.definitions.connection": _CONNECTION,
+    "airflow.sdk.bases": {},
+    "airflow.sdk.bases.hook": _HOOK,
+    "airflow.sdk.log": _MASKING,
+    "airflow.sdk.execution_time": {},
+    "airflow.sdk.execution_time.secrets_masker": _MASKING,
+    "airflow.hooks": {},
+    "airflow.hooks.base": _HOOK,
+    "airflow.hooks.base_hook": _HOOK,
+    "airflow.utils.log": {},
+    "airflow.utils.log.secrets_masker": _MASKING,
+    "airflow.providers.common": {},
+    "airflow.providers.common.compat": {},
+    "airflow.providers.common.compat.sdk": {**_VARIABLE, **_CONNECTION, **_HOOK},
+}
+for _module, _names in _VARIABLES_AND_CONNECTIONS.items():
+    MODULES.setdefault(_module, {}).update(_names)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, TextIO
 
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.secrets import redact
 
 _second: list[Any] = [None, ""]  # the last whole second formatted, and its text
 
@@ -37,6 +38,7 @@ class TaskLogWriter:
         self._partial = ""
 
     def emit(self, level: str, message: str) -> None:
+        message = redact(message)  # passwords of connections read, sensitive variables (definitions/secrets.py)
         for line in message.splitlines() or [""]:
             self.sink.write(f"[{_stamp()}] {{{self.label}}} {level} - {line}\n")
 
