@@ -79,8 +79,13 @@ class TaskTimeout(TradewindError):
     """The task ran longer than its ``execution_timeout``."""
 
 
+class SensorTimeout(TaskFailedNoRetry):
+    """A sensor's condition was not met within its ``timeout``: the task fails without retrying."""
+
+
 # Airflow spellings, so DAG files that raise or catch them keep working.
 AirflowException = TradewindError
 AirflowSkipException = TaskSkipped
 AirflowFailException = TaskFailedNoRetry
 AirflowTaskTimeout = TaskTimeout
+AirflowSensorTimeout = SensorTimeout

@@ -190,6 +190,8 @@ def test(
     from tradewind.scheduler.dag_test import test_dag
 
     dag = load_dag(dag_id, dags_folder)
+    for warning in dag.import_warnings.messages():
+        click.echo(f"Warning: DAG '{dag.dag_id}': {warning}", err=True)
     log = sys.stderr if output == "json" else sys.stdout
     state = test_dag(
         dag,
@@ -224,3 +226,27 @@ def _short(value: Any, limit: int = 60) -> str | None:
         return None
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dags.command("list-import-warnings")
+@dags_folder_option
+@output_option
+def list_import_warnings(dags_folder: Path | None, output: str) -> None:
+    """List what each DAG sets that tradewind accepts but does not act on (or acts on
+    differently from Airflow), as the DAG processor stored it with the DAG's version."""
+    from tradewind.store import dag_versions as dv
+    from tradewind.store.engine import session_scope
+
+    store, folder, rows, _ = _stored(dags_folder)
+    files = {row.dag_id: _relative(row.fileloc, folder) for row in rows}
+    with session_scope(store.engine) as session:
+        versions = dv.latest_versions(session, list(files))
+    found = [
+        {"dag_id": dag_id, "file": files[dag_id], "warning": warning}
+        for dag_id in sorted(files)
+        for warning in versions.get(dag_id, ("", {}))[1].get("warnings", [])
+    ]
+    if output == "json":
+        print_json(found)
+    else:
+        print_table(found, ["dag_id", "file", "warning"], empty="No import warnings.")

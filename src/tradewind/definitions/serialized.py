@@ -108,6 +108,17 @@ def _seconds(value: timedelta | None) -> float | None:
 
 
 def _task(task: AbstractOperator) -> dict[str, Any]:
+    node = _task_fields(task)
+    # written only when set, so that DAGs without them keep their version hash
+    if task.is_setup:
+        node["setup"] = True
+    if task.is_teardown:
+        node["teardown"] = True
+        node["fail_dagrun"] = bool(task.on_failure_fail_dagrun)
+    return node
+
+
+def _task_fields(task: AbstractOperator) -> dict[str, Any]:
     group = task.task_group
     return {
         "task_id": task.task_id,
@@ -201,6 +212,12 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         "groups": _groups(dag),
         "tasks": [_task(task) for task in dag.topological_sort()],
     }
+    # written only when there are some, so that other DAGs keep their version hash
+    labels = [[up, down, info["label"]] for (up, down), info in sorted(dag.edge_info.items()) if "label" in info]
+    if labels:
+        data["edge_labels"] = labels
+    if dag.import_warnings:
+        data["warnings"] = dag.import_warnings.messages()
     try:
         text = canonical_json(data)
     except (TypeError, ValueError) as exc:
@@ -328,6 +345,9 @@ class SerializedTask:
         self.expand_input: ExpandInput | None = read_expand_input(node["expand"]) if node["expand"] else None
         self.whole_inputs: frozenset[tuple[str, str]] = frozenset((t, k) for t, k in node["whole_inputs"])
         self.doc_md: str | None = node.get("doc_md")
+        self.is_setup: bool = node.get("setup", False)
+        self.is_teardown: bool = node.get("teardown", False)
+        self.on_failure_fail_dagrun: bool = node.get("fail_dagrun", False)
         self.mapped_group: SerializedTaskGroup | None = None
         group = groups.get(self.group_id) if self.group_id else None
         while group is not None:  # the innermost mapped group around the task, if any
@@ -369,6 +389,8 @@ class SerializedDAG:
             for name, p in data["params"].items()
         }
         self.groups = {g["group_id"]: SerializedTaskGroup(g) for g in data["groups"]}
+        self.edge_labels: dict[tuple[str, str], str] = {(u, d): label for u, d, label in data.get("edge_labels", [])}
+        self.import_warnings: list[str] = list(data.get("warnings", []))
         self._order = [SerializedTask(node, self.groups) for node in data["tasks"]]
         self.task_dict: dict[str, SerializedTask] = {t.task_id: t for t in self._order}
         for task in self._order:

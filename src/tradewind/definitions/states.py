@@ -55,6 +55,7 @@ class TriggerRule(StrEnum):
     NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
     NONE_SKIPPED = "none_skipped"
     ALWAYS = "always"
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"  # a teardown's rule (see setup_teardown.py)
 
     @classmethod
     def parse(cls, value: str | TriggerRule) -> TriggerRule:

@@ -102,7 +102,9 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
                 timeout,
                 lambda: TaskTimeout(f"Task '{key.task_id}' timed out after {timeout:g} seconds (execution_timeout)"),
             ):
+                operator.pre_execute(context)
                 returned = operator.execute(context)
+                operator.post_execute(context, returned)
             # Airflow 3 ends an unmapped task that skips downstream tasks (a branch, a false
             # short-circuit) before its return value is pushed: it stores none
             skipping = bool(ti.skipped) and key.map_index < 0

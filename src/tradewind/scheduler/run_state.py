@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tradewind.definitions import setup_teardown
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput
@@ -76,6 +77,17 @@ class RunState:
             for producer in producers_of(expand_input):
                 self._watchers[producer].add(task.task_id)
                 self._map_consumers.setdefault(producer, consumer)
+        # a teardown also waits for the tasks between its setups and it (see setup_teardown.py)
+        self._teardown_scope: dict[str, set[str]] = {}
+        for task in self.order:
+            if task.is_teardown:
+                scope = setup_teardown.teardown_scope(self.dag.task_dict, task.task_id) & self.instances.keys()
+                self._teardown_scope[task.task_id] = scope
+                for scoped in scope:
+                    self._watchers[scoped].add(task.task_id)
+        self._leaves = setup_teardown.run_state_leaves(
+            {t.task_id: t for t in self.order}, lambda t: self.dag.task_dict[t].on_failure_fail_dagrun
+        )
         self.events: list[str] = []  # scheduler-level messages for the log
         self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
         self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
@@ -265,7 +277,7 @@ class RunState:
         if task.mapped_group is not None:
             return self._decide_in_group(task, indexes)
         counts, total = self._upstream_counts(task)
-        decision = evaluate(task.trigger_rule, counts, total)
+        decision = self._evaluate(task, counts, total)
         if decision is Decision.WAIT:
             return []
         self._pending_tasks.discard(task.task_id)
@@ -312,7 +324,7 @@ class RunState:
             if record is None or record.state is not None or record.held:
                 continue
             counts, total = self._upstream_counts(task, map_index=index)
-            decision = evaluate(task.trigger_rule, counts, total)
+            decision = self._evaluate(task, counts, total)
             if decision is Decision.RUN:
                 ready.append(record)
             elif decision is not Decision.WAIT:
@@ -321,6 +333,22 @@ class RunState:
         if undecided <= 0:
             self._pending_tasks.discard(task.task_id)
         return ready
+
+    def _evaluate(self, task: SerializedTask, counts: Counter[TaskInstanceState], total: int) -> Decision:
+        """The task's trigger rule; a teardown also counts its scope and its setups' states."""
+        if not task.is_teardown:
+            return evaluate(task.trigger_rule, counts, total)
+        counts = Counter(counts)
+        for scoped in self._teardown_scope.get(task.task_id, ()):
+            for state, n in self.counts[scoped].items():
+                total += n
+                if state is not None:
+                    counts[state] += n
+        setups: Counter[TaskInstanceState] = Counter()
+        for upstream_id in task.upstream_task_ids:
+            if upstream_id in self.counts and self.dag.task_dict[upstream_id].is_setup:
+                setups.update({state: n for state, n in self.counts[upstream_id].items() if state is not None})
+        return evaluate(task.trigger_rule, counts, total, setups)
 
     def _expand(
         self,
@@ -535,6 +563,9 @@ class RunState:
         beyond a shorter new expansion become ``removed``. The one implementation of clearing:
         the store's ``tasks clear`` restores the run and calls this. Returns the records reset."""
         reset: list[InstanceRecord] = []
+        # clearing a task clears its setups and their teardowns too (Airflow's rule)
+        extra = setup_teardown.with_setups_and_teardowns(self.dag.task_dict, selection)
+        selection = {**{t: None for t in extra if t in self.instances and t not in selection}, **selection}
         for task_id, indexes in selection.items():
             records = self.instances[task_id]
             task = self.dag.task_dict[task_id]
@@ -578,9 +609,9 @@ class RunState:
     def dag_run_state(self) -> DagRunState:
         if self.active:
             return DagRunState.RUNNING
-        leaves = [t for t in self.order if not (t.downstream_task_ids & self.instances.keys())]
-        for leaf in leaves:
-            if self.counts[leaf.task_id][S.FAILED] or self.counts[leaf.task_id][S.UPSTREAM_FAILED]:
+        # leaves decide; a teardown only with on_failure_fail_dagrun (setup_teardown.run_state_leaves)
+        for leaf_id in self._leaves:
+            if self.counts[leaf_id][S.FAILED] or self.counts[leaf_id][S.UPSTREAM_FAILED]:
                 return DagRunState.FAILED
         return DagRunState.SUCCESS
 
