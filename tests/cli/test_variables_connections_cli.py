@@ -115,3 +115,27 @@ def test_connections_add_refuses_bad_input_and_stores_nothing(cli, args: list[st
     result = cli("connections", "add", "c", *args)
     assert result.exit_code == 1 and message in result.output, result.output
     assert cli("connections", "list").output == "No connections in the store.\n"
+
+
+def test_dags_test_reads_store_variables_at_the_top_of_a_dag_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "top.py").write_text(
+        "from datetime import datetime\n"
+        "from airflow.sdk import Variable, dag, task\n"
+        "TEAM = Variable.get('team')\n"
+        "@dag(start_date=datetime(2025, 1, 1), schedule=None)\n"
+        "def top():\n"
+        "    @task\n"
+        "    def who():\n"
+        "        return TEAM\n"
+        "    who()\n"
+        "top()\n"
+    )
+    cli("variables", "set", "team", "data")
+
+    result = cli("dags", "test", "top", "--dags-folder", str(dags), "-o", "json")
+
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert [(ti["task_id"], ti["state"]) for ti in run["task_instances"]] == [("who", "success")]

@@ -17,12 +17,14 @@ SCENARIO = Scenario(
     from airflow.models import Variable
     from airflow.hooks.base import BaseHook
 
+    OWNER = Variable.get("owner")  # read while the DAG processor imports the file
+
     @dag(start_date=datetime(2025, 1, 1), schedule=None)
     def reads_the_store():
         @task
         def read():
             Variable.set("seen", "yes")
-            return [Variable.get("bucket"), BaseHook.get_connection("db").host]
+            return [Variable.get("bucket"), BaseHook.get_connection("db").host, OWNER]
 
         read()
 
@@ -30,7 +32,7 @@ SCENARIO = Scenario(
     """,
     states={("read", -1): "success"},
     run_state="success",
-    returns={("read", -1): ["stored-bucket", "dbhost"]},
+    returns={("read", -1): ["stored-bucket", "dbhost", "data-team"]},
 )
 
 
@@ -41,12 +43,15 @@ def test_a_worker_reads_and_writes_variables_in_the_store(tmp_path: Path, monkey
     migrate(engine)
     with session_scope(engine) as session:
         stored.set_variable(session, "bucket", "stored-bucket")
+        stored.set_variable(session, "owner", "data-team")
         stored.add_connection(session, "db", {"conn_type": "postgres", "host": "dbhost"})
 
     outcome = run_scheduler(dags, SCENARIO, monkeypatch)
 
     record = outcome.records[("read", -1)]
-    assert (str(record.state), record.return_value) == ("success", ["stored-bucket", "dbhost"]), record.error
+    assert (str(record.state), record.return_value) == ("success", ["stored-bucket", "dbhost", "data-team"]), (
+        record.error
+    )
     with session_scope(engine) as session:
         row = stored.get_variable(session, "seen")
         assert row is not None and row.val == "yes"

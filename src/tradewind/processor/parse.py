@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tradewind.definitions import secrets
 from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.errors import DagDefinitionError
 from tradewind.loader.dagbag import import_dag_file
+from tradewind.store.secrets import existing_store_secrets
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -92,6 +94,9 @@ def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, 
     """Entry point of a processor child: parse, send the JSON result, exit."""
     os.environ.clear()
     os.environ.update(env)
+    source = existing_store_secrets()  # top-level Variable.get reads the store too, as in Airflow
+    if source is not None:
+        secrets.install(source)
     try:
         result = parse_in_child(path, root, timeout, memory_mb)
         payload = json.dumps(result).encode()
