@@ -142,7 +142,9 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
             click.echo(f'  "{task.task_id}" [shape=box{shape}];')
         for task in ordered:
             for down in sorted(task.downstream_task_ids):
-                click.echo(f'  "{task.task_id}" -> "{down}";')
+                label = dag.edge_labels.get((task.task_id, down))
+                shown = f" [label={json.dumps(label)}]" if label else ""
+                click.echo(f'  "{task.task_id}" -> "{down}"{shown};')
         click.echo("}")
         return
     click.echo(f"DAG {dag.dag_id}  (schedule: {dag.schedule})")
@@ -152,7 +154,8 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
     click.echo("Dependencies:")
     edges = [(t.task_id, d) for t in ordered for d in sorted(t.downstream_task_ids)]
     for up, down in edges:
-        click.echo(f"  {up} >> {down}")
+        label = dag.edge_labels.get((up, down))
+        click.echo(f"  {up} >> {down}" + (f"  [{label}]" if label else ""))
     if not edges:
         click.echo("  (none)")
 

@@ -160,7 +160,7 @@ class AbstractOperator(DependencyMixin):
         self, task_id: str, dag: DAG | None, task_group: TaskGroup | None
     ) -> tuple[DAG | None, TaskGroup | None, str]:
         """Find this node's DAG and group and compute its full task_id (group prefix included)."""
-        validate_id(task_id, "task_id")
+        task_id = validate_id(task_id, "task_id")
         dag = dag if dag is not None else _context.current_dag()
         if task_group is None:
             task_group = _context.current_group(dag)

@@ -86,7 +86,8 @@ class ImportWarnings:
 
     def messages(self) -> list[str]:
         lines = list(self._other)
-        for name, task_ids in self._tasks.items():
+        for name in sorted(self._tasks, key=list(TASK_ARGUMENTS).index):  # in the table's order
+            task_ids = self._tasks[name]
             shown = ", ".join(f"'{t}'" for t in task_ids[:5]) + (
                 f" and {len(task_ids) - 5} more" if len(task_ids) > 5 else ""
             )
