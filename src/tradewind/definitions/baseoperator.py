@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tradewind.definitions import templater
 from tradewind.definitions.abstractoperator import (
     BASE_DEFAULTS,
     NODE_ATTRIBUTES,
@@ -118,6 +119,13 @@ class BaseOperator(AbstractOperator):
     def execute(self, context: dict[str, Any]) -> Any:
         """Do the work; the return value becomes this task's XCom (``return_value``)."""
         raise NotImplementedError(f"{type(self).__name__} must implement execute(context)")
+
+    def render_template(
+        self, content: Any, context: Mapping[str, Any], jinja_env: Any = None, seen_oids: Any = None
+    ) -> Any:
+        """Render ``content`` (a string, or the strings inside lists, tuples and dicts) with
+        ``context`` and this task's DAG's template settings, as Airflow's ``render_template``."""
+        return templater.render(self, content, context)
 
     # -- mapping
     @classmethod

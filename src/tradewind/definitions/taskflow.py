@@ -16,6 +16,7 @@ from typing import Any
 
 from tradewind.definitions import _context
 from tradewind.definitions.baseoperator import BaseOperator
+from tradewind.definitions.context_keys import with_optional_context_keys
 from tradewind.definitions.mapping import (
     UNMAPPABLE_ARGUMENTS,
     DictOfListsExpandInput,
@@ -115,7 +116,7 @@ class TaskFunction:
         self.operator_class = operator_class
         self.task_kwargs = task_kwargs
         self.partial_kwargs = dict(partial_kwargs or {})
-        self.signature = inspect.signature(function)
+        self.signature = with_optional_context_keys(inspect.signature(function))
         functools.update_wrapper(self, function)
 
     @property

@@ -7,8 +7,10 @@ templates (most TaskFlow tasks) pay nothing for it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tradewind.definitions import templater
 from tradewind.definitions.params import DagParam
 from tradewind.definitions.xcom_arg import XComArg
 from tradewind.runtime.inputs import InputsSource
@@ -111,3 +113,11 @@ def render_template_fields(operator: BaseOperator, context: dict[str, Any], sour
         else:
             rendered = render_value(value, context, operator.dag, source, extensions)
         object.__setattr__(operator, field, rendered)
+
+
+def _render_for_operator(operator: Any, content: Any, context: Mapping[str, Any]) -> Any:
+    """``operator.render_template(content, context)`` (definitions/templater.py)."""
+    return render_value(content, dict(context), getattr(operator, "dag", None), InputsSource({}))
+
+
+templater.register(_render_for_operator)
