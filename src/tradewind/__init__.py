@@ -22,7 +22,9 @@ from tradewind.definitions import (
     task,
     task_group,
 )
+from tradewind.definitions.connection import BaseHook, Connection
 from tradewind.definitions.current_context import get_current_context
+from tradewind.definitions.variable import Variable
 from tradewind.errors import (
     DagDefinitionError,
     MappingError,
@@ -35,9 +37,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DAG",
+    "BaseHook",
     "BaseOperator",
     "BashOperator",
     "BranchPythonOperator",
+    "Connection",
     "DagDefinitionError",
     "DummyOperator",
     "EmptyOperator",
@@ -50,6 +54,7 @@ __all__ = [
     "TaskSkipped",
     "TradewindError",
     "TriggerRule",
+    "Variable",
     "XComArg",
     "chain",
     "cross_downstream",
