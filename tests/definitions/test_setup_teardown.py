@@ -220,3 +220,27 @@ def test_setup_and_teardown_survive_serialisation(tmp_path: Path) -> None:
     assert stored.task_dict["create"].is_setup
     assert stored.task_dict["delete"].is_teardown and stored.task_dict["delete"].on_failure_fail_dagrun
     assert stored.task_dict["delete"].trigger_rule is TR.ALL_DONE_SETUP_SUCCESS
+
+
+def test_a_work_task_does_not_run_when_a_setup_it_works_in_failed(tmp_path: Path) -> None:
+    # "report" runs whatever its upstream did (all_done), but not without its cluster
+    source = """
+        from datetime import datetime
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        with DAG("needs_setup", start_date=datetime(2025, 1, 1), schedule=None):
+            create = BashOperator(task_id="create", bash_command="exit 1").as_setup()
+            query = EmptyOperator(task_id="query")
+            report = EmptyOperator(task_id="report", trigger_rule="all_done")
+            delete = EmptyOperator(task_id="delete").as_teardown(setups=create)
+            create >> query >> report >> delete
+    """
+    _, results, _, _ = run(load(tmp_path, source, "needs_setup"))
+    assert states(results) == {
+        "create": "failed",
+        "query": "upstream_failed",
+        "report": "upstream_failed",
+        "delete": "upstream_failed",
+    }

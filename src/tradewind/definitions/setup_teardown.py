@@ -167,9 +167,16 @@ def relevant_setups_and_teardowns(tasks: Mapping[str, _Node], task_id: str) -> I
             yield from sorted(t for t in teardowns if t != task_id)
 
 
+def relevant_setups(tasks: Mapping[str, _Node], task_id: str) -> list[str]:
+    """The setups ``task_id`` works in (see relevant_setups_and_teardowns): it runs only if they succeeded."""
+    return [t for t in relevant_setups_and_teardowns(tasks, task_id) if tasks[t].is_setup]
+
+
 def with_setups_and_teardowns(tasks: Mapping[str, _Node], task_ids: Iterable[str]) -> list[str]:
     """``task_ids`` and, for each, its relevant setups and their teardowns (no duplicates)."""
     chosen = dict.fromkeys(task_ids)
+    if not any(node.is_setup for node in tasks.values()):
+        return list(chosen)
     for task_id in list(chosen):
         if task_id in tasks:
             chosen.update(dict.fromkeys(relevant_setups_and_teardowns(tasks, task_id)))

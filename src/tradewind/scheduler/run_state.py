@@ -20,7 +20,7 @@ from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput
 from tradewind.definitions.serialized import SerializedDAG, SerializedTask
-from tradewind.definitions.states import DagRunState, TaskInstanceState
+from tradewind.definitions.states import DagRunState, TaskInstanceState, TriggerRule
 from tradewind.errors import MapLengthExceededError, TradewindError
 from tradewind.runtime.inputs import InputsSource, ResultSequence, SparseSequence
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
@@ -85,6 +85,21 @@ class RunState:
                 self._teardown_scope[task.task_id] = scope
                 for scoped in scope:
                     self._watchers[scoped].add(task.task_id)
+        # a work task also needs the setups it works in, when they are not direct upstreams
+        self._indirect_setups: dict[str, list[str]] = {}
+        has_setups = any(t.is_setup for t in self.order)  # the walks below only when there are some
+        for task in self.order if has_setups else ():
+            if task.is_teardown:
+                continue
+            indirect = [
+                t
+                for t in setup_teardown.relevant_setups(self.dag.task_dict, task.task_id)
+                if t not in task.upstream_task_ids and t in self.instances
+            ]
+            if indirect:
+                self._indirect_setups[task.task_id] = indirect
+                for setup_id in indirect:
+                    self._watchers[setup_id].add(task.task_id)
         self._leaves = setup_teardown.run_state_leaves(
             {t.task_id: t for t in self.order}, lambda t: self.dag.task_dict[t].on_failure_fail_dagrun
         )
@@ -337,6 +352,18 @@ class RunState:
     def _evaluate(self, task: SerializedTask, counts: Counter[TaskInstanceState], total: int) -> Decision:
         """The task's trigger rule; a teardown also counts its scope and its setups' states."""
         if not task.is_teardown:
+            indirect = self._indirect_setups.get(task.task_id)
+            if indirect and task.trigger_rule is not TriggerRule.ALWAYS:
+                # Airflow's setup constraint: every setup this task works in succeeded
+                needed: Counter[TaskInstanceState | None] = Counter()
+                for setup_id in indirect:
+                    needed.update(self.counts[setup_id])
+                if needed[S.FAILED] or needed[S.UPSTREAM_FAILED]:
+                    return Decision.UPSTREAM_FAILED
+                if needed[S.SKIPPED]:
+                    return Decision.SKIP
+                if sum(needed.values()) != needed[S.SUCCESS] + needed[S.REMOVED]:
+                    return Decision.WAIT
             return evaluate(task.trigger_rule, counts, total)
         counts = Counter(counts)
         for scoped in self._teardown_scope.get(task.task_id, ()):
