@@ -256,3 +256,18 @@ def test_a_str_enum_task_id_is_stored_as_its_text(tmp_path: Path) -> None:
     dag = load(tmp_path, source, "enum_ids")
     assert [type(t) for t in dag.task_dict] == [str]
     assert SerializedDAG.from_dag(dag).task_dict["all_success"].task_id == "all_success"
+
+
+def test_literal_is_passed_without_rendering(tmp_path: Path) -> None:
+    source = """
+        from datetime import datetime
+        from airflow.sdk import DAG, literal
+        from airflow.providers.standard.operators.bash import BashOperator
+
+        with DAG("literal_value", start_date=datetime(2025, 1, 1), schedule=None):
+            BashOperator(task_id="echo", bash_command=literal("echo '{{ ds }}'"))
+            BashOperator(task_id="rendered", bash_command="echo '{{ ds }}'")
+    """
+    _, results, _, _ = run(load(tmp_path, source, "literal_value"), logical_date=datetime(2025, 3, 4, tzinfo=UTC))
+    assert results[("echo", -1)] == ("success", "{{ ds }}")
+    assert results[("rendered", -1)] == ("success", "2025-03-04")

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions import templater
+from tradewind.definitions.airflow_types import literal
 from tradewind.definitions.params import DagParam
 from tradewind.definitions.xcom_arg import XComArg
 from tradewind.runtime.inputs import InputsSource
@@ -81,6 +82,8 @@ def render_value(
     """Resolve task outputs and DAG params, and render strings, anywhere inside ``value``."""
     if isinstance(value, XComArg):
         return value.resolve(source)  # an upstream's value is data, never a template
+    if isinstance(value, literal):
+        return value.value  # airflow.sdk.literal: passed as it is, never rendered
     if isinstance(value, DagParam):
         return value.resolve_param(context["params"])
     if isinstance(value, str):
