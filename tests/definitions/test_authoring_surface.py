@@ -271,3 +271,27 @@ def test_literal_is_passed_without_rendering(tmp_path: Path) -> None:
     _, results, _, _ = run(load(tmp_path, source, "literal_value"), logical_date=datetime(2025, 3, 4, tzinfo=UTC))
     assert results[("echo", -1)] == ("success", "{{ ds }}")
     assert results[("rendered", -1)] == ("success", "2025-03-04")
+
+
+def test_param_display_labels_keyed_by_numbers_and_none_can_be_stored(tmp_path: Path) -> None:
+    # as in Airflow's example_params_ui_tutorial
+    source = """
+        from datetime import datetime
+        from airflow.sdk import DAG, Param
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        with DAG("labelled_param", start_date=datetime(2025, 1, 1), schedule=None, params={
+            "pick": Param(3, type=["number", "null"], enum=[1, 2, 3, None],
+                          values_display={1: "One", 2: "Two", 3: "Three", None: "None (clear selection)"}),
+        }):
+            EmptyOperator(task_id="show")
+    """
+    dag = load(tmp_path, source, "labelled_param")
+    stored = SerializedDAG.from_dag(dag)
+    assert stored.params["pick"].schema["values_display"] == {
+        "1": "One",
+        "2": "Two",
+        "3": "Three",
+        "null": "None (clear selection)",
+    }
+    assert run(dag)[0] == "success"

@@ -180,8 +180,23 @@ def serialize_timetable(timetable: Timetable) -> dict[str, Any]:
 
 def _param(value: Any) -> dict[str, Any]:
     if isinstance(value, Param):
-        return {"param": True, "default": value.value, "description": value.description, "schema": value.schema}
+        return {
+            "param": True,
+            "default": value.value,
+            "description": value.description,
+            "schema": _text_keys(value.schema),
+        }
     return {"param": False, "default": value}
+
+
+def _text_keys(value: Any) -> Any:
+    """Dict keys as JSON writes them (``values_display={1: "One", None: ...}`` keyed 1, None mixed):
+    text, so that the canonical JSON can sort them."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else json.dumps(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def serialize_dag(dag: DAG) -> dict[str, Any]:
