@@ -40,7 +40,7 @@ def _environment(dag: DAG | None) -> Any:
     options: dict[str, Any] = {
         "undefined": jinja2.StrictUndefined,
         "loader": jinja2.FileSystemLoader(searchpath or ["."]),
-        "keep_trailing_newline": True,
+        "extensions": ["jinja2.ext.do"],  # Airflow 3's environment: {% do %}, no trailing newline kept
         **(dag.jinja_environment_kwargs if dag else {}),
     }
     native = dag is not None and dag.render_template_as_native_obj
@@ -52,6 +52,7 @@ def _environment(dag: DAG | None) -> Any:
             "ds_nodash": lambda value: value.strftime("%Y%m%d"),
             "ts": lambda value: value.isoformat(),
             "ts_nodash": lambda value: value.strftime("%Y%m%dT%H%M%S"),
+            "ts_nodash_with_tz": lambda value: value.isoformat().replace("-", "").replace(":", ""),
         }
     )
     if dag is not None:
