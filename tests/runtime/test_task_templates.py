@@ -76,3 +76,31 @@ def test_render_template_outside_a_running_task_says_when_it_works() -> None:
             op.render_template("{{ ds }}", {})
     finally:
         templater._renderer[:] = saved
+
+
+def test_template_undefined_of_the_dag_is_used() -> None:
+    import jinja2
+
+    with DAG("lenient", start_date=datetime(2025, 1, 1), schedule=None, template_undefined=jinja2.Undefined) as dag:
+
+        @task
+        def show(text: str) -> str:
+            return text
+
+        show("[{{ not_defined }}]")
+
+    assert returned(dag)["show"] == "[]"
+
+
+def test_jinja_do_statements_work_as_in_airflow() -> None:
+    with DAG("do", start_date=datetime(2025, 1, 1), schedule=None) as dag:
+
+        @task
+        def show(text: str) -> str:
+            return text
+
+        show(
+            "{% set items = [] %}{% do items.append(ds_nodash) %}{{ items[0] }}|{{ logical_date | ts_nodash_with_tz }}"
+        )
+
+    assert returned(dag)["show"] == "20250702|20250702T000000+0000"

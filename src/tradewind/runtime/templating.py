@@ -38,7 +38,7 @@ def _environment(dag: DAG | None) -> Any:
             searchpath.append(os.path.dirname(dag.fileloc))
         searchpath.extend(dag.template_searchpath)
     options: dict[str, Any] = {
-        "undefined": jinja2.StrictUndefined,
+        "undefined": (dag.template_undefined if dag is not None else None) or jinja2.StrictUndefined,
         "loader": jinja2.FileSystemLoader(searchpath or ["."]),
         "extensions": ["jinja2.ext.do"],  # Airflow 3's environment: {% do %}, no trailing newline kept
         **(dag.jinja_environment_kwargs if dag else {}),
