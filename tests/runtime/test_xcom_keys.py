@@ -130,3 +130,33 @@ def test_unsupported_xcom_pull_arguments_fail_the_task_with_a_message() -> None:
     [record] = [r for r in state.records() if r.task_id == "reader"]
     assert str(record.state) == "failed"
     assert record.error is not None and "include_prior_dates" in record.error.message
+
+
+def test_pulling_from_a_task_that_is_not_a_direct_upstream_fails_saying_how_to_fix_it() -> None:
+    with DAG("indirect", start_date=datetime(2025, 1, 1), schedule=None) as dag:
+
+        @task
+        def first() -> int:
+            return 1
+
+        @task
+        def middle() -> int:
+            return 2
+
+        @task
+        def last(ti: Any = None) -> Any:
+            return [ti.xcom_pull(task_ids="middle"), ti.xcom_pull(task_ids="no_such_task")]
+
+        @task
+        def reads_first(ti: Any = None) -> Any:
+            return ti.xcom_pull(task_ids="first")
+
+        first() >> middle() >> [last(), reads_first()]
+
+    state = run_dag_test(dag, io.StringIO())
+    records = {r.task_id: r for r in state.records()}
+    assert (str(records["last"].state), records["last"].return_value) == ("success", [2, None])
+    failed = records["reads_first"]
+    assert str(failed.state) == "failed" and failed.error is not None
+    assert "'first' is not a direct upstream task of 'reads_first'" in failed.error.message
+    assert "first >> reads_first" in failed.error.message

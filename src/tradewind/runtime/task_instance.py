@@ -82,9 +82,22 @@ class RuntimeTaskInstance:
                 picked.append(default if value is None else value)
         return picked[0] if single_task and single_index else picked
 
+    def _check_readable(self, task_id: str) -> None:
+        """Only direct upstream tasks' values reach a worker (docs/adr/0003): pulling from another
+        task of the DAG fails, saying how to fix it, instead of giving a silent None."""
+        dag = getattr(self.task, "dag", None)
+        if task_id in self.task.upstream_task_ids or dag is None or task_id not in dag.task_dict:
+            return
+        raise TradewindError(
+            f"ti.xcom_pull(task_ids={task_id!r}) in task '{self.task_id}': '{task_id}' is not a direct "
+            f"upstream task of '{self.task_id}', and a task reads the XComs of its direct upstream tasks only; "
+            f"make it one ({task_id} >> {self.task_id})"
+        )
+
     def _every_value(self, task_id: str, key: str) -> list[Any]:
         if task_id == self.task_id:
             return [self.pushed[key]] if key in self.pushed else []
+        self._check_readable(task_id)
         raw = self._source.value(task_id, key)
         if isinstance(raw, ResultSequence):
             return list(raw)
@@ -93,6 +106,7 @@ class RuntimeTaskInstance:
     def _one_value(self, task_id: str, key: str, map_index: int | None) -> Any:
         if task_id == self.task_id:
             return self.pushed.get(key) if map_index in (None, self.map_index) else None
+        self._check_readable(task_id)
         raw = self._source.value(task_id, key)
         if isinstance(raw, ResultSequence):
             if map_index is None:
