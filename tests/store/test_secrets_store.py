@@ -59,3 +59,5 @@ def test_the_store_handle_reads_and_writes_after_pickling(engine: Engine) -> Non
     }
     assert copy.delete_variable("region") is True
     assert handle.get_variable("region") is None
+    copy.close()
+    handle.close()

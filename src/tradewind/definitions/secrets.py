@@ -66,6 +66,9 @@ class SecretsSource(Protocol):
 
     def get_connection(self, conn_id: str) -> dict[str, Any] | None: ...
 
+    def close(self) -> None:
+        """Release what the source holds (a database connection pool)."""
+
 
 _sources: list[SecretsSource] = []
 
@@ -169,10 +172,12 @@ def clear_masks() -> None:
 
 @contextmanager
 def installed_for(source: SecretsSource | None) -> Iterator[None]:
-    """Install ``source`` (None: none) for the block, then put back what was there."""
+    """Install ``source`` (None: none) for the block, then close it and put back what was there."""
     saved = list(_sources)
     _sources[:] = [] if source is None else [source]
     try:
         yield
     finally:
         _sources[:] = saved
+        if source is not None:
+            source.close()

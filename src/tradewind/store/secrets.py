@@ -127,6 +127,11 @@ class StoreSecrets:
         except (OperationalError, ProgrammingError):
             return None
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def __repr__(self) -> str:
         return f"<StoreSecrets {self.url.split('@')[-1]}>"
 
