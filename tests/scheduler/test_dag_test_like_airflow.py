@@ -28,6 +28,9 @@ def test_a_logical_date_before_start_date_creates_no_task_instances() -> None:
         work()
 
     assert outcome(dag, logical_date=datetime(2025, 5, 31, tzinfo=UTC)) == ("success", {})
+    log = io.StringIO()
+    run_dag_test(dag, log, logical_date=datetime(2025, 5, 31, tzinfo=UTC))
+    assert "logical date 2025-05-31T00:00:00+00:00 is outside the DAG's start_date..end_date" in log.getvalue()
     assert outcome(dag, logical_date=datetime(2025, 6, 1, tzinfo=UTC)) == ("success", {"work": ("success", 1)})
 
 

@@ -104,6 +104,12 @@ class RunState:
             {t.task_id: t for t in self.order}, lambda t: self.dag.task_dict[t].on_failure_fail_dagrun
         )
         self.events: list[str] = []  # scheduler-level messages for the log
+        if not self._in_date_range(context):
+            self.events.append(
+                f"Run '{context.run_id}': logical date {context.logical_date.isoformat()} is outside the DAG's "
+                f"start_date..end_date ({self.dag.start_date}..{self.dag.end_date}), so it has no task instances "
+                "(as in Airflow); pick a logical date inside that range"
+            )
         self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
         self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
         self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
