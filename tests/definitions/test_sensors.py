@@ -144,3 +144,34 @@ def test_reschedule_mode_runs_as_poke_with_an_import_warning(tmp_path: Path) -> 
         "(the worker slot stays taken between pokes)"
     ]
     assert run(dag)[0] == "success"
+
+
+def test_bash_and_weekday_sensors_on_airflow_2_paths(tmp_path: Path) -> None:
+    source = """
+    from datetime import datetime
+    from airflow import DAG
+    from airflow.sensors.bash import BashSensor
+    from airflow.sensors.weekday import DayOfWeekSensor
+    from airflow.utils.weekday import WeekDay
+
+    with DAG("wait_bash", start_date=datetime(2025, 1, 1), schedule=None):
+        BashSensor(task_id="ok", bash_command="test 1 -eq 1", poke_interval=0.01, timeout=1)
+        BashSensor(task_id="never", bash_command="exit 1", poke_interval=0.01, timeout=0.05, soft_fail=True)
+        BashSensor(task_id="broken", bash_command="exit 2", retry_exit_code=1, poke_interval=0.01, timeout=1)
+        DayOfWeekSensor(task_id="saturday", week_day=WeekDay.SATURDAY, use_task_logical_date=True,
+                        poke_interval=0.01, timeout=0.05, soft_fail=True)
+        DayOfWeekSensor(task_id="weekend", week_day={"Saturday", "Sunday"}, use_task_logical_date=True,
+                        poke_interval=0.01, timeout=0.05, soft_fail=True)
+    """
+    from datetime import UTC, datetime
+
+    _, results, _, _ = run(
+        load(tmp_path, source, "wait_bash"), logical_date=datetime(2025, 6, 8, tzinfo=UTC)
+    )  # a Sunday
+    assert states(results) == {
+        "ok": "success",
+        "never": "skipped",
+        "broken": "failed",
+        "saturday": "skipped",
+        "weekend": "success",
+    }

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import airflow3_runs
 import pytest
 
 from tradewind.loader import load_dags
@@ -181,6 +182,9 @@ AIRFLOW_3_RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
 }
 
 
+AIRFLOW_3_RUNS.update(airflow3_runs.RUNS)
+
+
 @pytest.fixture(scope="module")
 def airflow3_examples(tmp_path_factory) -> Path:
     path = wheel("apache_airflow_core-3.")
@@ -197,7 +201,10 @@ def test_airflow_3_example_runs_as_in_airflow(airflow3_examples: Path, dag_id: s
     bag = load_dags(airflow3_examples)
     assert bag.import_errors == {}
     state = run_dag(bag.get_dag(dag_id), io.StringIO(), logical_date=LOGICAL_DATE)
-    results = {r.task_id: (str(r.state), r.return_value) for r in state.records() if r.map_index == -1}
+    results = {
+        (r.task_id if r.map_index < 0 else f"{r.task_id}[{r.map_index}]"): (str(r.state), r.return_value)
+        for r in state.records()
+    }
     assert results == expected
     assert str(state.dag_run_state()) == expected_state
 

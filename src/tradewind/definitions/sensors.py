@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import os
+import subprocess
 import time as _time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from datetime import time as dt_time
 from typing import Any
 
 from tradewind.definitions.baseoperator import BaseOperator
+from tradewind.definitions.operators.branch import WeekDay
 from tradewind.definitions.operators.python import call_with_context
-from tradewind.errors import AirflowSensorTimeout, DagDefinitionError, TaskSkipped
+from tradewind.errors import AirflowSensorTimeout, DagDefinitionError, TaskSkipped, TradewindError
 
 VALID_MODES = ("poke", "reschedule")
 
@@ -247,6 +249,11 @@ class TimeDeltaSensor(BaseSensorOperator):
             raise DagDefinitionError(f"Task '{self.task_id}': delta must be a datetime.timedelta, got {delta!r}")
         self.delta = delta
 
+    def execute(self, context: dict[str, Any]) -> Any:
+        done = super().execute(context)
+        # Airflow's deferred variant ends through its trigger, whose event (True) becomes the XCom
+        return True if self.deferrable else done
+
     def poke(self, context: dict[str, Any]) -> bool:
         base = context.get("data_interval_end") or context["logical_date"]
         target = base + self.delta
@@ -276,3 +283,58 @@ class WaitSensor(TimeDeltaSensor):
     def execute(self, context: dict[str, Any]) -> Any:
         _time.sleep(self.delta.total_seconds())
         return None
+
+
+class BashSensor(BaseSensorOperator):
+    """Waits until ``bash_command`` exits 0. With ``retry_exit_code``, only that code means
+    "poke again" and any other non-zero code fails the task."""
+
+    template_fields = ("bash_command", "env")
+
+    def __init__(
+        self,
+        *,
+        bash_command: str,
+        env: dict[str, str] | None = None,
+        output_encoding: str = "utf-8",
+        retry_exit_code: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.bash_command = bash_command
+        self.env = env
+        self.output_encoding = output_encoding
+        self.retry_exit_code = retry_exit_code
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        print(f"Running command: {self.bash_command}")
+        environment = {**os.environ, **self.env} if self.env is not None else None
+        done = subprocess.run(["bash", "-c", self.bash_command], env=environment, check=False)
+        print(f"Command exited with return code {done.returncode}")
+        if self.retry_exit_code is not None and done.returncode not in (0, self.retry_exit_code):
+            raise TradewindError(
+                f"Command exited with return code {done.returncode} (retry_exit_code={self.retry_exit_code})"
+            )
+        return done.returncode == 0
+
+
+class DayOfWeekSensor(BaseSensorOperator):
+    """Waits until today (or the run's logical date, with ``use_task_logical_date``) is one of
+    ``week_day`` (names such as ``"Saturday"``, ``WeekDay`` members, or a set of them)."""
+
+    def __init__(
+        self,
+        *,
+        week_day: Any,
+        use_task_logical_date: bool = False,
+        use_task_execution_day: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.week_day = week_day
+        self.use_task_logical_date = use_task_logical_date or use_task_execution_day
+        self._week_day_num = WeekDay.validate_week_day(week_day)
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        moment = context["logical_date"] if self.use_task_logical_date else _now()
+        return moment.isoweekday() in self._week_day_num

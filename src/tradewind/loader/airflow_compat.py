@@ -169,6 +169,7 @@ _DATETIME_BRANCH: dict[str, Any] = {"BranchDateTimeOperator": _branch.BranchDate
 _PYTHON_MORE: dict[str, Any] = {
     "ExternalPythonOperator": _external.ExternalPythonOperator,
     "PythonVirtualenvOperator": _external.PythonVirtualenvOperator,
+    "is_venv_installed": _external.is_venv_installed,
 }
 _MORE_EXCEPTIONS: dict[str, Any] = {**_EXCEPTIONS, "AirflowSensorTimeout": errors.AirflowSensorTimeout}
 _TYPES: dict[str, Any] = {"Context": _types.Context}
@@ -242,6 +243,11 @@ MODULES.update(
         "airflow.providers.standard.sensors.date_time": _DATE_TIME_SENSOR,
         "airflow.providers.standard.utils": {},
         "airflow.providers.standard.utils.weekday": {"WeekDay": _branch.WeekDay},
+        "airflow.sensors.bash": {"BashSensor": _sensors.BashSensor},
+        "airflow.sensors.weekday": {"DayOfWeekSensor": _sensors.DayOfWeekSensor},
+        "airflow.providers.standard.sensors.bash": {"BashSensor": _sensors.BashSensor},
+        "airflow.providers.standard.sensors.weekday": {"DayOfWeekSensor": _sensors.DayOfWeekSensor},
+        "airflow.models.param": {"Param": d.Param, "ParamsDict": _types.ParamsDict},
         "airflow.providers.common": {},
         "airflow.providers.common.compat": {},
         "airflow.providers.common.compat.sdk": {

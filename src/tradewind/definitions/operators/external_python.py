@@ -45,6 +45,11 @@ def function_source(fn: Callable[..., Any]) -> str:
     return "\n".join(lines[start:])
 
 
+def is_venv_installed() -> bool:
+    """Airflow's check before offering virtualenv tasks: tradewind makes them with ``venv``."""
+    return True
+
+
 class ExternalPythonOperator(PythonOperator):
     """Call ``python_callable`` in the interpreter at ``python`` (a path to its ``python``)."""
 
