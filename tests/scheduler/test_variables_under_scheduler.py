@@ -24,6 +24,7 @@ SCENARIO = Scenario(
         @task
         def read():
             Variable.set("seen", "yes")
+            print("password is", BaseHook.get_connection("db").password)
             return [Variable.get("bucket"), BaseHook.get_connection("db").host, OWNER]
 
         read()
@@ -44,7 +45,7 @@ def test_a_worker_reads_and_writes_variables_in_the_store(tmp_path: Path, monkey
     with session_scope(engine) as session:
         stored.set_variable(session, "bucket", "stored-bucket")
         stored.set_variable(session, "owner", "data-team")
-        stored.add_connection(session, "db", {"conn_type": "postgres", "host": "dbhost"})
+        stored.add_connection(session, "db", {"conn_type": "postgres", "host": "dbhost", "password": "hunter22"})
 
     outcome = run_scheduler(dags, SCENARIO, monkeypatch)
 
@@ -56,3 +57,7 @@ def test_a_worker_reads_and_writes_variables_in_the_store(tmp_path: Path, monkey
         row = stored.get_variable(session, "seen")
         assert row is not None and row.val == "yes"
     engine.dispose()
+    [log] = (tmp_path / "home" / "logs").rglob("*.log")
+    text = log.read_text()
+    assert "password is ***" in text
+    assert "hunter22" not in text
