@@ -295,3 +295,33 @@ def test_param_display_labels_keyed_by_numbers_and_none_can_be_stored(tmp_path: 
         "null": "None (clear selection)",
     }
     assert run(dag)[0] == "success"
+
+
+def test_what_dag_files_import_every_day_from_airflow_sdk() -> None:
+    from tradewind.loader import airflow_compat
+
+    assert airflow_compat.install()
+    names = (
+        "DAG, dag, task, task_group, TaskGroup, chain, chain_linear, cross_downstream, Label, BaseOperator, "
+        "BaseSensorOperator, XComArg, Param, ParamsDict, setup, teardown, get_current_context, Context, TriggerRule, "
+        "Variable, Connection, Asset, AssetAlias, Metadata, literal"
+    )
+    namespace: dict[str, object] = {}
+    exec(f"from airflow.sdk import {names}", namespace)
+    assert all(namespace[name.strip()] is not None for name in names.split(","))
+
+
+def test_a_task_start_date_other_than_the_dags_warns(tmp_path: Path) -> None:
+    source = """
+        from datetime import datetime
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        with DAG("dated", schedule=None, default_args={"start_date": datetime(2025, 1, 1)}):
+            EmptyOperator(task_id="same")
+            EmptyOperator(task_id="later", start_date=datetime(2025, 6, 1))
+    """
+    assert load(tmp_path, source, "dated").import_warnings.messages() == [
+        "task argument start_date (set on task 'later') is ignored on a task when it differs from the DAG's: "
+        "every task runs in every run"
+    ]

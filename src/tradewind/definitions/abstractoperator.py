@@ -184,7 +184,7 @@ class AbstractOperator(DependencyMixin):
         )
         if dag is not None:
             dag.add_task(self)
-            for name in compat_warnings.given(arguments, compat_warnings.TASK_ARGUMENTS):
+            for name in compat_warnings.task_arguments_given(arguments, dag):
                 dag.import_warnings.task_argument(name, task_id)
         if task_group is not None:
             task_group.add(self)

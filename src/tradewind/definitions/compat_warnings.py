@@ -38,7 +38,12 @@ TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "resources": (None, _ONE_EXECUTOR),
     "inlets": (None, "is ignored: tradewind records no lineage"),
     "outlets": (None, "is not supported yet: no asset events are emitted, so no asset-scheduled DAG is triggered"),
+    "render_template_as_native_obj": (None, "is ignored on a task: set it on the DAG"),
+    "start_date": (None, "is ignored on a task when it differs from the DAG's: every task runs in every run"),
+    "end_date": (None, "is ignored on a task when it differs from the DAG's: every task runs in every run"),
 }
+# given only when they differ from the DAG's own value (default_args commonly repeat the DAG's dates)
+COMPARED_WITH_DAG = ("start_date", "end_date")
 
 DAG_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "on_success_callback": (None, _NOT_CALLED),
@@ -60,6 +65,21 @@ def _unused(value: Any, default: Any) -> bool:
 def given(arguments: Mapping[str, Any], table: Mapping[str, tuple[Any, str]]) -> list[str]:
     """The names in ``table`` that ``arguments`` sets to something other than their default."""
     return [name for name, (default, _) in table.items() if not _unused(arguments.get(name), default)]
+
+
+def task_arguments_given(arguments: Mapping[str, Any], dag: Any) -> list[str]:
+    """The task arguments of ``arguments`` to warn about for a task of ``dag``."""
+    names = given(arguments, TASK_ARGUMENTS)
+    return [n for n in names if n not in COMPARED_WITH_DAG or not _same_moment(arguments[n], getattr(dag, n, None))]
+
+
+def _same_moment(value: Any, dag_value: Any) -> bool:
+    try:
+        if getattr(value, "tzinfo", True) is None and dag_value is not None:
+            value = value.replace(tzinfo=dag_value.tzinfo)
+        return bool(value == dag_value)
+    except (TypeError, AttributeError):
+        return False
 
 
 class ImportWarnings:
