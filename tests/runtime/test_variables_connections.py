@@ -262,3 +262,19 @@ def test_connection_passwords_and_sensitive_variables_are_masked_in_the_task_log
     assert "password=*** uri=postgres://app:***@dbhost/x" in log
     assert "token=*** colour=turquoise" in log
     assert "hunter22" not in log and "tok-123456" not in log
+
+
+def test_a_password_in_an_error_message_is_masked_in_the_log_and_the_stored_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_DB", "postgres://app:hunter22@dbhost/x")
+
+    def fails() -> None:
+        conn = BaseHook.get_connection("db")
+        raise RuntimeError(f"could not log in with {conn.password}")
+
+    (state, _, error), log = one_task(fails)
+
+    assert state == "failed"
+    assert error == "could not log in with ***"
+    assert "hunter22" not in log

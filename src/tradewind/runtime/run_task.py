@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from tradewind import serde
 from tradewind.definitions.current_context import reset_current_context, set_current_context
 from tradewind.definitions.mapping import MappedOperator
+from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
 from tradewind.errors import TaskFailedNoRetry, TaskSkipped, TaskTimeout, XComValueError
@@ -129,7 +130,8 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         except BaseException as exc:
             state = TaskInstanceState.FAILED
             retryable = not isinstance(exc, TaskFailedNoRetry)
-            error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
+            # shown by dags test and stored: masked like the log (definitions/secrets.py)
+            error = ErrorInfo(type(exc).__name__, redact(str(exc)), redact(traceback.format_exc()))
             writer.emit("ERROR", f"Task failed with {type(exc).__name__}: {exc}")
             writer.emit("ERROR", error.traceback.rstrip())
         finally:
