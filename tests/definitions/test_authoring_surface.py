@@ -325,3 +325,26 @@ def test_a_task_start_date_other_than_the_dags_warns(tmp_path: Path) -> None:
         "task argument start_date (set on task 'later') is ignored on a task when it differs from the DAG's: "
         "every task runs in every run"
     ]
+
+
+@pytest.mark.slow  # makes a virtual environment
+def test_virtualenv_task_runs_in_a_new_environment_kept_for_the_next_run(tmp_path: Path) -> None:
+    source = f"""
+        from datetime import datetime
+        from airflow.sdk import DAG, task
+
+        with DAG("in_venv", start_date=datetime(2025, 1, 1), schedule=None):
+            @task.virtualenv(venv_cache_path={str(tmp_path / "venvs")!r})
+            def where(n):
+                import sys
+                return [sys.prefix, n + 1]
+
+            where(1)
+    """
+    dag = load(tmp_path / "dags", source, "in_venv")
+    _, results, _, _ = run(dag)
+    state, (prefix, value) = results[("where", -1)]
+    assert state == "success" and value == 2
+    assert prefix.startswith(str(tmp_path / "venvs")) and prefix != sys.prefix
+    assert [p.name for p in (tmp_path / "venvs").iterdir()] == [Path(prefix).name]
+    assert run(dag)[1][("where", -1)][1] == [prefix, 2]  # the same environment again
