@@ -109,6 +109,8 @@ def test_connections_get_reads_the_environment(cli) -> None:  # type: ignore[no-
         (["--conn-uri", "not a uri"], "is not a connection URI"),
         (["--conn-json", '{"port": "x", "conn_type": "http"}'], "port must be a whole number"),
         (["--conn-type", "http", "--conn-extra", "[1]"], "extra must be a JSON object"),
+        (["--conn-json", '{"host": "h"}'], "has no type"),
+        (["--conn-uri", "://h"], "has no type"),
     ],
 )
 def test_connections_add_refuses_bad_input_and_stores_nothing(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]

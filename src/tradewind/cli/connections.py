@@ -70,6 +70,11 @@ def add_connection(conn_id: str, conn_uri: str | None, conn_json: str | None, **
                 fail("--conn-type is required with the separate --conn-* options (e.g. --conn-type postgres)")
             given["conn_type"] = given.pop("type")
             conn = Connection(conn_id=conn_id, **given)
+        if not conn.conn_type:
+            raise TradewindError(
+                f"Connection {conn_id!r} has no type: give one (a URI's scheme, e.g. postgres://..., "
+                '"conn_type" in JSON, or --conn-type)'
+            )
         if conn.extra and not conn.extra_dejson and conn.extra.strip() != "{}":
             raise TradewindError(f"Connection {conn_id!r}: extra must be a JSON object, got {conn.extra!r}")
     except TradewindError as exc:
