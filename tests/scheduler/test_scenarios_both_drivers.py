@@ -256,6 +256,67 @@ SCENARIOS = [
         run_state="success",
         returns={("slow", 0): 1, ("slow", 1): 2, ("slow", 2): 3},
     ),
+    # issue 9: a teardown runs after its work failed, and the run fails for the work, not it
+    Scenario(
+        "teardown_after_failure",
+        """
+        from tradewind.definitions.taskflow import setup, teardown
+
+        @dag(start_date=datetime(2025, 1, 1), schedule=None)
+        def teardown_after_failure():
+            @setup
+            def create():
+                return "cluster"
+
+            @task
+            def work(cluster):
+                raise RuntimeError("work failed on " + cluster)
+
+            @teardown
+            def delete(cluster):
+                return "deleted " + cluster
+
+            cluster = create()
+            work(cluster) >> delete(cluster)
+
+        teardown_after_failure()
+        """,
+        states={(t, -1): s for t, s in [("create", "success"), ("work", "failed"), ("delete", "success")]},
+        run_state="failed",
+        returns={("delete", -1): "deleted cluster"},
+        errors={("work", -1): "work failed on cluster"},
+    ),
+    # issue 9: a sensor pokes until a file another task writes appears, and hands on a value
+    Scenario(
+        "sensor_pokes",
+        """
+        from tradewind.definitions.sensors import PokeReturnValue
+
+        @dag(start_date=datetime(2025, 1, 1), schedule=None)
+        def sensor_pokes():
+            @task
+            def write():
+                time.sleep(0.3)
+                (SCRATCH / "ready").write_text("42")
+
+            @task.sensor(poke_interval=0.05, timeout=30)
+            def wait():
+                found = SCRATCH / "ready"
+                return PokeReturnValue(found.exists(), found.read_text() if found.exists() else None)
+
+            @task
+            def use(value):
+                return int(value) + 1
+
+            write()  # first: dags test runs one task at a time; the scheduler runs both at once
+            use(wait())
+
+        sensor_pokes()
+        """,
+        states={(t, -1): "success" for t in ("write", "wait", "use")},
+        run_state="success",
+        returns={("wait", -1): "42", ("use", -1): 43},
+    ),
 ]
 
 
