@@ -130,18 +130,17 @@ def test_file_date_and_delta_sensors(tmp_path: Path) -> None:
     }
 
 
-def test_reschedule_mode_runs_as_poke_with_an_import_warning(tmp_path: Path) -> None:
+def test_deferrable_runs_as_poke_with_an_import_warning(tmp_path: Path) -> None:
     source = (
         HEADER
         + """
-    with DAG("wait_reschedule", start_date=datetime(2025, 1, 1), schedule=None):
-        PythonSensor(task_id="wait", python_callable=lambda: True, mode="reschedule", poke_interval=0.01)
+    with DAG("wait_deferred", start_date=datetime(2025, 1, 1), schedule=None):
+        PythonSensor(task_id="wait", python_callable=lambda: True, deferrable=True, poke_interval=0.01)
     """
     )
-    dag = load(tmp_path, source, "wait_reschedule")
+    dag = load(tmp_path, source, "wait_deferred")
     assert dag.import_warnings.messages() == [
-        "task 'wait': sensor mode='reschedule' runs as mode='poke' in tradewind "
-        "(the worker slot stays taken between pokes)"
+        "task 'wait': deferrable=True runs the sensor in poke mode (tradewind has no triggerer)"
     ]
     assert run(dag)[0] == "success"
 
@@ -175,3 +174,46 @@ def test_bash_and_weekday_sensors_on_airflow_2_paths(tmp_path: Path) -> None:
         "saturday": "skipped",
         "weekend": "success",
     }
+
+
+def test_reschedule_mode_pokes_once_per_try_without_using_retries(tmp_path: Path) -> None:
+    source = (
+        HEADER
+        + """
+    pokes = []
+
+    def third_time():
+        pokes.append(1)
+        return PokeReturnValue(is_done=len(pokes) >= 3, xcom_value=len(pokes))
+
+    with DAG("wait_rescheduled", start_date=datetime(2025, 1, 1), schedule=None):
+        PythonSensor(task_id="wait", python_callable=third_time, mode="reschedule", poke_interval=0.05, retries=0)
+    """
+    )
+    dag = load(tmp_path, source, "wait_rescheduled")
+    assert dag.import_warnings.messages() == []  # reschedule mode is implemented
+    run_state, results, log, state = run(dag)
+    assert run_state == "success"
+    assert results[("wait", -1)] == ("success", 3)
+    [record] = state.records()
+    assert record.try_number == 3  # one try per poke, none of them a retry
+    assert log.count("Rescheduling: the next poke is at") == 2
+
+
+def test_reschedule_mode_times_out_from_the_first_poke(tmp_path: Path) -> None:
+    source = (
+        HEADER
+        + """
+    with DAG("reschedule_timeout", start_date=datetime(2025, 1, 1), schedule=None):
+        PythonSensor(task_id="hard", python_callable=lambda: False, mode="reschedule", poke_interval=0.05,
+                     timeout=0.2)
+        PythonSensor(task_id="soft", python_callable=lambda: False, mode="reschedule", poke_interval=0.05,
+                     timeout=0.2, soft_fail=True)
+    """
+    )
+    run_state, results, _, state = run(load(tmp_path, source, "reschedule_timeout"))
+    assert states(results) == {"hard": "failed", "soft": "skipped"}
+    hard = next(r for r in state.records() if r.task_id == "hard")
+    assert hard.error is not None and hard.error.type == "SensorTimeout"
+    assert 3 <= hard.try_number <= 10
+    assert run_state == "failed"

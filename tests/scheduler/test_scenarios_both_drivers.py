@@ -317,6 +317,42 @@ SCENARIOS = [
         run_state="success",
         returns={("wait", -1): "42", ("use", -1): 43},
     ),
+    # issue 9: in reschedule mode a sensor gives its slot back between pokes (room for one task
+    # at a time here, so the writer runs between two pokes when the sensor starts first); each
+    # poke is a try of its own
+    Scenario(
+        "sensor_reschedules",
+        """
+        from tradewind.definitions.sensors import PokeReturnValue
+
+        @dag(start_date=datetime(2025, 1, 1), schedule=None, max_active_tasks=1)
+        def sensor_reschedules():
+            @task.sensor(poke_interval=0.5, timeout=30, mode="reschedule")
+            def wait():
+                poked, found = SCRATCH / "poked", SCRATCH / "ready"
+                if not poked.exists():  # the first poke is never enough: the sensor reschedules once
+                    poked.write_text("")
+                    return False
+                return PokeReturnValue(found.exists(), found.read_text() if found.exists() else None)
+
+            @task
+            def write():
+                (SCRATCH / "ready").write_text("7")
+
+            @task
+            def use(value):
+                return int(value) * 6
+
+            use(wait())
+            write()
+
+        sensor_reschedules()
+        """,
+        states={(t, -1): "success" for t in ("write", "wait", "use")},
+        run_state="success",
+        tries={("wait", -1): 2},
+        returns={("wait", -1): "7", ("use", -1): 42},
+    ),
 ]
 
 

@@ -3,8 +3,10 @@
 A sensor whose condition is not met within ``timeout`` seconds fails without retrying
 (``AirflowSensorTimeout``), or is skipped with ``soft_fail=True``. ``poke`` may return a
 :class:`PokeReturnValue` to hand a value to downstream tasks. Sensors run in poke mode: the
-worker slot stays taken while waiting; ``mode="reschedule"`` and ``deferrable=True`` are
-accepted with an import warning and also run in poke mode.
+worker slot stays taken while waiting. With ``mode="reschedule"`` each poke is one run of the task
+(state ``up_for_reschedule`` in between, the slot given back, ``timeout`` counted from the first
+poke, the try number counting pokes without using retries). ``deferrable=True`` is accepted with
+an import warning and runs in poke mode.
 
 >>> wait = PythonSensor(task_id="wait", python_callable=lambda: Path("/tmp/go").exists(), poke_interval=5)
 """
@@ -24,7 +26,7 @@ from typing import Any
 from tradewind.definitions.baseoperator import BaseOperator
 from tradewind.definitions.operators.branch import WeekDay
 from tradewind.definitions.operators.python import call_with_context
-from tradewind.errors import AirflowSensorTimeout, DagDefinitionError, TaskSkipped, TradewindError
+from tradewind.errors import AirflowSensorTimeout, DagDefinitionError, TaskRescheduled, TaskSkipped, TradewindError
 
 VALID_MODES = ("poke", "reschedule")
 
@@ -86,11 +88,6 @@ class BaseSensorOperator(BaseOperator):
         self.never_fail = never_fail
         self.deferrable = deferrable
         if self.dag is not None and self.mapped_from is None:
-            if mode == "reschedule":
-                self.dag.import_warnings.add(
-                    f"task '{self.task_id}': sensor mode='reschedule' runs as mode='poke' in tradewind "
-                    "(the worker slot stays taken between pokes)"
-                )
             if deferrable:
                 self.dag.import_warnings.add(
                     f"task '{self.task_id}': deferrable=True runs the sensor in poke mode (tradewind has no triggerer)"
@@ -106,6 +103,8 @@ class BaseSensorOperator(BaseOperator):
         return min(delay, self.max_wait) if self.max_wait is not None else delay
 
     def execute(self, context: dict[str, Any]) -> Any:
+        if self.mode == "reschedule":
+            return self._poke_once(context)
         started = _time.monotonic()
         tries = 0
         while True:
@@ -132,6 +131,25 @@ class BaseSensorOperator(BaseOperator):
                     raise TaskSkipped(message)
                 raise AirflowSensorTimeout(message)
             _time.sleep(max(0.0, min(self._interval(tries), self.timeout - waited)))
+
+    def _poke_once(self, context: dict[str, Any]) -> Any:
+        """Reschedule mode: one poke per run of the task; between pokes the worker slot is free."""
+        now = _now()
+        since = getattr(context.get("ti"), "rescheduled_since", None) or now
+        outcome = self.poke(context)
+        if isinstance(outcome, PokeReturnValue):
+            if outcome.is_done:
+                return outcome.xcom_value
+        elif outcome:
+            return None
+        waited = (now - since).total_seconds()
+        if waited >= self.timeout:
+            message = f"Sensor '{self.task_id}' timed out after {waited:.1f} seconds (timeout={self.timeout:g})"
+            if self.soft_fail or self.never_fail:
+                raise TaskSkipped(message)
+            raise AirflowSensorTimeout(message)
+        tries = int(context["ti"].try_number) if "ti" in context else 1
+        raise TaskRescheduled(now + timedelta(seconds=self._interval(tries)))
 
 
 class PythonSensor(BaseSensorOperator):

@@ -16,6 +16,7 @@ class TaskInstanceState(StrEnum):
     SKIPPED = "skipped"
     UPSTREAM_FAILED = "upstream_failed"
     UP_FOR_RETRY = "up_for_retry"
+    UP_FOR_RESCHEDULE = "up_for_reschedule"  # a sensor in reschedule mode, waiting for its next poke
     REMOVED = "removed"
 
     @property

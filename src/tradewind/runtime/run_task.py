@@ -13,7 +13,7 @@ from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
-from tradewind.errors import TaskFailedNoRetry, TaskSkipped, TaskTimeout, XComValueError
+from tradewind.errors import TaskFailedNoRetry, TaskRescheduled, TaskSkipped, TaskTimeout, XComValueError
 from tradewind.runtime.context import build_context
 from tradewind.runtime.inputs import InputsSource, ResultSequence
 from tradewind.runtime.logs import capture_task_output
@@ -89,6 +89,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     result: Any = None
     returned: Any = None
     pushed: dict[str, Any] = {}
+    reschedule_at: datetime | None = None
     with capture_task_output(log, key.display) as writer:
         writer.emit("INFO", f"Running {key.display} of DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number}")
         token = None
@@ -125,6 +126,10 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         except TaskSkipped as exc:
             state = TaskInstanceState.SKIPPED
             writer.emit("INFO", f"Skipping: {exc}")
+        except TaskRescheduled as exc:
+            state = TaskInstanceState.UP_FOR_RESCHEDULE
+            reschedule_at = exc.reschedule_at if isinstance(exc.reschedule_at, datetime) else None
+            writer.emit("INFO", str(exc))
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
@@ -156,6 +161,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         retryable=retryable,
         label=label,
         skip_task_ids=tuple(ti.skipped) if state is TaskInstanceState.SUCCESS else (),
+        reschedule_at=reschedule_at,
     )
 
 

@@ -29,6 +29,7 @@ class RuntimeTaskInstance:
         self.map_index = key.map_index
         self.try_number = key.try_number
         self.max_tries = item.max_tries
+        self.rescheduled_since = item.rescheduled_since
         self.task = task
         self.hostname = socket.gethostname()
         self.logical_date = item.context.logical_date

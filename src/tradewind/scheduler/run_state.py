@@ -29,6 +29,7 @@ from tradewind.scheduler.trigger_rules import Decision, evaluate
 
 S = TaskInstanceState
 IN_FLIGHT = (S.SCHEDULED, S.QUEUED, S.RUNNING)
+WAITING = (S.UP_FOR_RETRY, S.UP_FOR_RESCHEDULE)  # on the timer heap until retry_at
 
 
 def _now() -> datetime:
@@ -144,7 +145,9 @@ class RunState:
             state.instances[task.task_id] = rows
             state.counts[task.task_id] = Counter(r.state for r in rows.values())
             for record in rows.values():
-                if record.state is S.UP_FOR_RETRY:
+                if record.state in WAITING:
+                    if record.state is S.UP_FOR_RESCHEDULE:
+                        record.reschedule_since = record.started_at
                     state._wait_for_retry(record)
             if all(r.state is not None for r in rows.values()):
                 state._pending_tasks.discard(task.task_id)
@@ -441,7 +444,7 @@ class RunState:
         while self._retry_heap:
             at, task_id, map_index = self._retry_heap[0]
             record = self.instances.get(task_id, {}).get(map_index)
-            if record is not None and record.state is S.UP_FOR_RETRY and (record.retry_at or at) == at:
+            if record is not None and record.state in WAITING and (record.retry_at or at) == at:
                 return self._retry_heap[0]
             heapq.heappop(self._retry_heap)
         return None
@@ -507,6 +510,7 @@ class RunState:
                     dag_file=self.dag.fileloc,
                     inputs=inputs,
                     max_tries=record.tries_allowed(task),
+                    rescheduled_since=record.reschedule_since,
                 )
             )
         return items
@@ -519,6 +523,15 @@ class RunState:
         record.label = result.label
         record.error = result.error
         state, retryable = result.state, result.retryable
+        if state is S.UP_FOR_RESCHEDULE:
+            # a sensor in reschedule mode said "not yet": the slot is free until its next poke,
+            # which is a new try that uses none of its retries; its start stays the first poke's
+            record.reschedule_since = record.started_at = record.reschedule_since or result.started_at
+            record.max_tries = record.tries_allowed(task) + 1
+            record.retry_at = result.reschedule_at or _now()
+            self._wait_for_retry(record)
+        else:
+            record.reschedule_since = None
         if state is S.SUCCESS:
             too_long = self._map_length_error(task, result)
             if too_long is not None:
@@ -607,7 +620,7 @@ class RunState:
                 record.max_tries = record.try_number + task.retries + 1
                 self._set_state(record, None)
                 record.xcoms, record.error, record.label = {}, None, None
-                record.started_at = record.ended_at = record.retry_at = None
+                record.started_at = record.ended_at = record.retry_at = record.reschedule_since = None
                 reset.append(record)
             if not chosen:
                 continue
@@ -629,7 +642,7 @@ class RunState:
 
     def deadlocked(self) -> bool:
         """Nothing can move: no instance in flight or held back, nothing left to evaluate."""
-        in_flight = any(any(c[s] for s in IN_FLIGHT) or c[S.UP_FOR_RETRY] for c in self.counts.values())
+        in_flight = any(any(c[s] for s in IN_FLIGHT) or any(c[s] for s in WAITING) for c in self.counts.values())
         return not in_flight and not self._backlog and not self._dirty and not self._dirty_index and self.active
 
     def fail_undecided(self) -> None:
