@@ -217,3 +217,22 @@ def test_reschedule_mode_times_out_from_the_first_poke(tmp_path: Path) -> None:
     assert hard.error is not None and hard.error.type == "SensorTimeout"
     assert 3 <= hard.try_number <= 10
     assert run_state == "failed"
+
+
+def test_a_reschedule_outcome_in_a_try_log_keeps_the_next_poke_time(tmp_path: Path) -> None:
+    # a scheduler that died before recording a reschedule reads it back from the try's log
+    from datetime import UTC, datetime, timedelta
+
+    from tradewind.definitions.instance_key import TaskInstanceKey
+    from tradewind.definitions.states import TaskInstanceState
+    from tradewind.runtime.durable import result_from_log, result_line
+    from tradewind.runtime.work import TaskResult
+
+    key = TaskInstanceKey("d", "r", "wait", -1, 2)
+    now = datetime.now(UTC)
+    poke = TaskResult(key, TaskInstanceState.UP_FOR_RESCHEDULE, now, now, reschedule_at=now + timedelta(seconds=30))
+    path = tmp_path / "try.log"
+    path.write_text(result_line(poke))
+    found = result_from_log(path, key)
+    assert found is not None
+    assert (found.state, found.reschedule_at) == (TaskInstanceState.UP_FOR_RESCHEDULE, now + timedelta(seconds=30))
