@@ -32,7 +32,8 @@ def test_import_warnings_are_stored_listed_and_printed(run_cli, dags_folder, wri
         {
             "dag_id": "warned",
             "file": "warned.py",
-            "warning": "DAG argument on_success_callback is not called: tradewind does not run callbacks yet",
+            "warning": "DAG argument on_success_callback is not called: tradewind does not run DAG callbacks yet "
+            "(task callbacks it runs)",
         },
         {
             "dag_id": "warned",

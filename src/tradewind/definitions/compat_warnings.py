@@ -12,17 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_NOT_CALLED = "is not called: tradewind does not run callbacks yet"
+_NOT_CALLED = "is not called: tradewind does not run DAG callbacks yet (task callbacks it runs)"
 _NO_EMAIL = "sends no email: tradewind has no mail settings"
 _ONE_EXECUTOR = "is ignored: every task runs on the executor tradewind is started with"
 
 # argument -> (value that means "not used", what tradewind does instead)
+# (task callbacks are called: runtime/callbacks.py)
 TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
-    "on_execute_callback": (None, _NOT_CALLED),
-    "on_success_callback": (None, _NOT_CALLED),
-    "on_failure_callback": (None, _NOT_CALLED),
-    "on_retry_callback": (None, _NOT_CALLED),
-    "on_skipped_callback": (None, _NOT_CALLED),
     "depends_on_past": (False, "is ignored: a task does not wait for its instance in the previous run"),
     "wait_for_downstream": (False, "is ignored: a task does not wait for the previous run's downstream tasks"),
     "wait_for_past_depends_before_skipping": (False, "is ignored (depends_on_past is not implemented)"),

@@ -14,6 +14,7 @@ from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
 from tradewind.errors import TaskFailedNoRetry, TaskRescheduled, TaskSkipped, TaskTimeout, XComValueError
+from tradewind.runtime.callbacks import callback_for, run_callbacks
 from tradewind.runtime.context import build_context
 from tradewind.runtime.inputs import InputsSource, ResultSequence
 from tradewind.runtime.logs import capture_task_output
@@ -90,6 +91,9 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     returned: Any = None
     pushed: dict[str, Any] = {}
     reschedule_at: datetime | None = None
+    context: dict[str, Any] | None = None
+    operator: Any = task
+    failure: BaseException | None = None
     with capture_task_output(log, key.display) as writer:
         writer.emit("INFO", f"Running {key.display} of DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number}")
         token = None
@@ -104,6 +108,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
                 timeout,
                 lambda: TaskTimeout(f"Task '{key.task_id}' timed out after {timeout:g} seconds (execution_timeout)"),
             ):
+                run_callbacks("on_execute_callback", operator.on_execute_callback, context, writer)
                 operator.pre_execute(context)
                 returned = operator.execute(context)
                 operator.post_execute(context, returned)
@@ -134,6 +139,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             raise
         except BaseException as exc:
             state = TaskInstanceState.FAILED
+            failure = exc
             retryable = not isinstance(exc, TaskFailedNoRetry)
             # shown by dags test and stored: masked like the log (definitions/secrets.py)
             error = ErrorInfo(type(exc).__name__, redact(str(exc)), redact(traceback.format_exc()))
@@ -145,6 +151,15 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         if state is TaskInstanceState.SUCCESS:
             shown = "" if result is None else f" Returned value was: {_short(returned)}"
             writer.emit("INFO", f"Marking task as SUCCESS.{shown}")
+        will_retry = retryable and key.try_number < item.max_tries
+        callback = callback_for(state, will_retry)
+        if callback is not None and context is not None:
+            token = set_current_context(context)
+            try:
+                extra = {"exception": failure} if failure is not None else {}
+                run_callbacks(callback, getattr(operator, callback, None), {**context, **extra}, writer)
+            finally:
+                reset_current_context(token)
     if state is not TaskInstanceState.SUCCESS:
         result, pushed = None, {}  # only a success hands values on
     xcoms = pushed
