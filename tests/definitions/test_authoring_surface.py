@@ -348,3 +348,24 @@ def test_virtualenv_task_runs_in_a_new_environment_kept_for_the_next_run(tmp_pat
     assert prefix.startswith(str(tmp_path / "venvs")) and prefix != sys.prefix
     assert [p.name for p in (tmp_path / "venvs").iterdir()] == [Path(prefix).name]
     assert run(dag)[1][("where", -1)][1] == [prefix, 2]  # the same environment again
+
+
+def test_priority_weight_orders_ready_tasks_within_a_run(tmp_path: Path) -> None:
+    source = """
+        from datetime import datetime
+        from airflow.sdk import DAG
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        with DAG("prioritised", start_date=datetime(2025, 1, 1), schedule=None, max_active_tasks=1):
+            low = EmptyOperator(task_id="low", priority_weight=1)
+            high = EmptyOperator(task_id="high", priority_weight=10, weight_rule="absolute")
+            middle = EmptyOperator(task_id="middle", priority_weight=2)
+            middle >> [EmptyOperator(task_id="after_1"), EmptyOperator(task_id="after_2")]  # downstream: 2+1+1
+    """
+    dag = load(tmp_path, source, "prioritised")
+    stored = SerializedDAG.from_dag(dag)
+    assert stored.priorities is not None
+    assert {t: stored.priorities[t] for t in ("low", "high", "middle")} == {"low": 1, "high": 10, "middle": 4}
+    _, _, log, _ = run(dag)
+    started = [line.split("Running ")[1].split(" ")[0] for line in log.splitlines() if "INFO - Running " in line]
+    assert started[:3] == ["high", "middle", "low"]

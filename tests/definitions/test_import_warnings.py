@@ -46,8 +46,8 @@ def test_each_ignored_argument_is_named_once_with_its_tasks(tmp_path: Path) -> N
         "task argument wait_for_downstream (set on task 'b') is ignored: a task does not wait for the previous "
         "run's downstream tasks",
         "task argument sla (set on task 'a') is ignored: tradewind has no SLA checks (Airflow 3 removed them too)",
-        "task argument priority_weight (set on task 'a') is ignored: ready tasks are started in DAG order, not by "
-        "priority",
+        "task argument priority_weight (set on task 'a') orders ready tasks within a run only: runs of different "
+        "DAGs are not ordered by it",
         "task argument email (set on tasks 'a', 'b') sends no email: tradewind has no mail settings",
     ]
     assert SerializedDAG(serialize_dag(dag)).import_warnings == dag.import_warnings.messages()

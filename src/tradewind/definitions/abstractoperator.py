@@ -147,6 +147,8 @@ class AbstractOperator(DependencyMixin):
     execution_timeout: timedelta | None
     trigger_rule: TriggerRule
     depends_on_past: bool
+    priority_weight: int
+    weight_rule: str
     pool: str
     pool_slots: int
     params: dict[str, Any]

@@ -13,6 +13,7 @@ scheduler needs only their lengths; a worker reads the values from its own impor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -110,6 +111,9 @@ def _seconds(value: timedelta | None) -> float | None:
 def _task(task: AbstractOperator) -> dict[str, Any]:
     node = _task_fields(task)
     # written only when set, so that DAGs without them keep their version hash
+    if task.priority_weight != 1 or task.weight_rule != "downstream":
+        node["priority_weight"] = task.priority_weight
+        node["weight_rule"] = str(task.weight_rule)
     if task.is_setup:
         node["setup"] = True
     if task.is_teardown:
@@ -360,6 +364,8 @@ class SerializedTask:
         self.expand_input: ExpandInput | None = read_expand_input(node["expand"]) if node["expand"] else None
         self.whole_inputs: frozenset[tuple[str, str]] = frozenset((t, k) for t, k in node["whole_inputs"])
         self.doc_md: str | None = node.get("doc_md")
+        self.priority_weight: int = node.get("priority_weight", 1)
+        self.weight_rule: str = node.get("weight_rule", "downstream")
         self.is_setup: bool = node.get("setup", False)
         self.is_teardown: bool = node.get("teardown", False)
         self.on_failure_fail_dagrun: bool = node.get("fail_dagrun", False)
@@ -377,6 +383,21 @@ class SerializedTask:
 
     def __repr__(self) -> str:
         return f"<SerializedTask({self.operator_name}): {self.task_id}>"
+
+
+def effective_priority(tasks: dict[str, SerializedTask], task_id: str) -> int:
+    task = tasks[task_id]
+    if task.weight_rule == "absolute":
+        return task.priority_weight
+    upstream = task.weight_rule == "upstream"
+    seen: set[str] = set()
+    pending = list(task.upstream_task_ids if upstream else task.downstream_task_ids)
+    while pending:
+        other = pending.pop()
+        if other not in seen:
+            seen.add(other)
+            pending.extend(tasks[other].upstream_task_ids if upstream else tasks[other].downstream_task_ids)
+    return task.priority_weight + sum(tasks[t].priority_weight for t in seen)
 
 
 class SerializedDAG:
@@ -411,6 +432,15 @@ class SerializedDAG:
         for task in self._order:
             for upstream in task.upstream_task_ids:
                 self.task_dict[upstream].downstream_task_ids.add(task.task_id)
+
+    @functools.cached_property
+    def priorities(self) -> dict[str, int] | None:
+        """Each task's effective priority weight (Airflow's weight rules: its own weight plus its
+        downstream tasks' for "downstream", upstream tasks' for "upstream", its own for
+        "absolute"), or None when no task sets one, so ready work keeps its order."""
+        if all(t.priority_weight == 1 and t.weight_rule == "downstream" for t in self._order):
+            return None
+        return {t.task_id: effective_priority(self.task_dict, t.task_id) for t in self._order}
 
     @classmethod
     def from_dag(cls, dag: DAG) -> SerializedDAG:
