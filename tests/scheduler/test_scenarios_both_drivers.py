@@ -286,7 +286,7 @@ SCENARIOS = [
         returns={("delete", -1): "deleted cluster"},
         errors={("work", -1): "work failed on cluster"},
     ),
-    # issue 9: a sensor pokes until a file another task writes appears, and hands on a value
+    # issue 9: a sensor finds the file another task wrote, and hands on a value
     Scenario(
         "sensor_pokes",
         """
@@ -308,8 +308,11 @@ SCENARIOS = [
             def use(value):
                 return int(value) + 1
 
-            write()  # first: dags test runs one task at a time; the scheduler runs both at once
-            use(wait())
+            # dags test runs one task at a time (in no set order among ready ones): a sensor
+            # waiting there for a task not yet run would wait until its timeout
+            waited = wait()
+            write() >> waited
+            use(waited)
 
         sensor_pokes()
         """,
