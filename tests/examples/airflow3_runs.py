@@ -127,4 +127,20 @@ RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
             "transform": ("success", {"total_order_value": 1236.7}),
         },
     ),
+    "latest_only_with_trigger": (
+        "example_latest_only_with_trigger.py",
+        "success",
+        {
+            "latest_only": ("success", ["task1"]),
+            "task1": ("success", None),
+            "task2": ("success", None),
+            "task3": ("success", None),
+            "task4": ("success", None),
+        },
+    ),
+    "example_branch_dop_operator_v3": (
+        "example_branch_python_dop_operator_3.py",
+        "success",
+        {"should_run": ("success", None), "empty_task_1": ("success", None), "empty_task_2": ("skipped", None)},
+    ),
 }

@@ -23,8 +23,9 @@ class BaseBranchOperator(BaseOperator, SkipMixin):
         raise NotImplementedError(f"{type(self).__name__} must implement choose_branch(context)")
 
     def execute(self, context: dict[str, Any]) -> Any:
-        self.skip_all_except(context["ti"], self.choose_branch(context))
-        return None
+        branch = self.choose_branch(context)
+        self.skip_all_except(context["ti"], branch)
+        return branch  # kept as the XCom only when nothing was skipped (as in Airflow 3)
 
 
 class WeekDay(enum.IntEnum):
