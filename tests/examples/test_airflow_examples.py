@@ -1,5 +1,6 @@
-"""Airflow's own published example DAGs for dynamic task mapping run unchanged on tradewind and
-give the task instances, states and results Airflow gives. The files are read from Airflow's
+"""Airflow's own published example DAGs (dynamic task mapping, and since issue 9 setup/teardown,
+skips, branches, labels, sensors, XCom, params) run unchanged on tradewind and give the task
+instances, states and results Airflow gives. The files are read from Airflow's
 wheels, which scripts/test downloads into .cache/airflow-wheels (nothing of Airflow is committed
 here or installed)."""
 
