@@ -188,6 +188,7 @@ def test_external_python_runs_the_function_in_that_interpreter(tmp_path: Path) -
         from datetime import datetime
         from airflow.sdk import DAG, task
         from airflow.providers.standard.operators.python import ExternalPythonOperator
+        from airflow.providers.standard.operators.empty import EmptyOperator
 
         def where(n):
             import sys
@@ -201,10 +202,17 @@ def test_external_python_runs_the_function_in_that_interpreter(tmp_path: Path) -
                 return n + 1
 
             decorated(1)
+
+            @task.branch_external_python(python={sys.executable!r})
+            def choose():
+                return "left"
+
+            choose() >> [EmptyOperator(task_id="left"), EmptyOperator(task_id="right")]
     """
     _, results, _, _ = run(load(tmp_path, source, "elsewhere"))
     assert results[("classic", -1)] == ("success", [sys.executable, 8])
     assert results[("decorated", -1)] == ("success", 2)
+    assert states(results)["left"] == "success" and states(results)["right"] == "skipped"
 
 
 def test_asset_schedules_and_outlets_import_with_warnings(tmp_path: Path) -> None:

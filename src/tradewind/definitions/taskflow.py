@@ -28,6 +28,8 @@ from tradewind.definitions.mapping import (
 )
 from tradewind.definitions.operators.bash import BashOperator
 from tradewind.definitions.operators.external_python import (
+    DecoratedBranchExternalPythonOperator,
+    DecoratedBranchVirtualenvOperator,
     DecoratedExternalPythonOperator,
     DecoratedVirtualenvOperator,
 )
@@ -239,6 +241,14 @@ class _TaskDecorators:
     def virtualenv(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         """Run the function in a fresh virtual environment with ``requirements`` installed."""
         return self._make(DecoratedVirtualenvOperator, python_callable, kwargs)
+
+    def branch_external_python(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """``@task.branch`` run in another Python interpreter (``python=`` its path)."""
+        return self._make(DecoratedBranchExternalPythonOperator, python_callable, kwargs)
+
+    def branch_virtualenv(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """``@task.branch`` run in a fresh virtual environment."""
+        return self._make(DecoratedBranchVirtualenvOperator, python_callable, kwargs)
 
     @staticmethod
     def run_if(condition: Callable[[dict[str, Any]], Any], skip_message: str | None = None) -> Any:

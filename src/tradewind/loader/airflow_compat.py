@@ -170,6 +170,8 @@ _PYTHON_MORE: dict[str, Any] = {
     "ExternalPythonOperator": _external.ExternalPythonOperator,
     "PythonVirtualenvOperator": _external.PythonVirtualenvOperator,
     "is_venv_installed": _external.is_venv_installed,
+    "BranchExternalPythonOperator": _external.BranchExternalPythonOperator,
+    "BranchPythonVirtualenvOperator": _external.BranchPythonVirtualenvOperator,
 }
 _MORE_EXCEPTIONS: dict[str, Any] = {**_EXCEPTIONS, "AirflowSensorTimeout": errors.AirflowSensorTimeout}
 _TYPES: dict[str, Any] = {"Context": _types.Context}

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from tradewind.definitions.operators.python import PythonOperator
+from tradewind.definitions.operators.python import PythonOperator, SkipMixin
 from tradewind.errors import DagDefinitionError, TaskSkipped, TradewindError
 
 _RUNNER = """
@@ -162,6 +162,32 @@ class PythonVirtualenvOperator(ExternalPythonOperator):
                 check=True,
             )
         return str(python)
+
+
+class BranchExternalPythonOperator(ExternalPythonOperator, SkipMixin):
+    """The function, run in another interpreter, returns the task id(s) to follow."""
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        branch = super().execute(context)
+        self.skip_all_except(context["ti"], branch)
+        return branch
+
+
+class BranchPythonVirtualenvOperator(PythonVirtualenvOperator, SkipMixin):
+    """The function, run in a virtual environment, returns the task id(s) to follow."""
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        branch = super().execute(context)
+        self.skip_all_except(context["ti"], branch)
+        return branch
+
+
+class DecoratedBranchExternalPythonOperator(BranchExternalPythonOperator):
+    custom_operator_name = "@task.branch_external_python"
+
+
+class DecoratedBranchVirtualenvOperator(BranchPythonVirtualenvOperator):
+    custom_operator_name = "@task.branch_virtualenv"
 
 
 class DecoratedExternalPythonOperator(ExternalPythonOperator):
