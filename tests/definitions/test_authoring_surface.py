@@ -377,3 +377,25 @@ def test_priority_weight_orders_ready_tasks_within_a_run(tmp_path: Path) -> None
     _, _, log, _ = run(dag)
     started = [line.split("Running ")[1].split(" ")[0] for line in log.splitlines() if "INFO - Running " in line]
     assert started[:3] == ["high", "middle", "low"]
+
+
+def test_a_task_that_yields_asset_metadata_runs_to_its_end(tmp_path: Path) -> None:
+    # as Airflow's example_outlet_event_extra (asset_with_extra_by_yield)
+    source = """
+        from datetime import datetime
+        from airflow.sdk import DAG, Asset, Metadata, task
+
+        report = Asset("s3://shop/report")
+        with DAG("yields", start_date=datetime(2025, 1, 1), schedule=None):
+            @task(outlets=[report])
+            def publish():
+                yield Metadata(report, {"rows": 3})
+                return "published"
+
+            publish()
+    """
+    _, results, log, _ = run(load(tmp_path, source, "yields"))
+    assert results[("publish", -1)] == ("success", "published")
+    assert (
+        "Asset event for Asset(name='s3://shop/report', uri='s3://shop/report') (extra {'rows': 3}) not emitted" in log
+    )
