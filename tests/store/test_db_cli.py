@@ -40,12 +40,12 @@ def test_db_migrate_creates_the_sqlite_file_in_tradewind_home(tmp_path: Path) ->
     assert database.is_file()
     assert first.stdout.splitlines() == [
         f"Database: sqlite:///{database}",
-        "Created the schema at revision 0007.",
-        "Schema is up to date (revision 0007).",
+        "Created the schema at revision 0008.",
+        "Schema is up to date (revision 0008).",
     ]
     again = run(home, "db", "migrate")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines() == [f"Database: sqlite:///{database}", "Schema is up to date (revision 0007)."]
+    assert again.stdout.splitlines() == [f"Database: sqlite:///{database}", "Schema is up to date (revision 0008)."]
 
 
 def test_db_reset_needs_yes_then_wipes_everything(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_db_reset_needs_yes_then_wipes_everything(tmp_path: Path) -> None:
 
     done = run(home, "db", "reset", "--yes")
     assert done.returncode == 0, done.stderr
-    assert "up to date (revision 0007)" in done.stdout
+    assert "up to date (revision 0008)" in done.stdout
     assert dag_ids(url) == []
 
 
@@ -83,7 +83,7 @@ def test_db_migrate_and_reset_on_postgresql_hide_the_password(tmp_path: Path, po
     for output in (migrated.stdout, reset.stdout):
         assert "not-a-secret" not in output
         assert "Database: postgresql+psycopg://tradewind:***@127.0.0.1:" in output
-    assert "Schema is up to date (revision 0007)." in migrated.stdout
+    assert "Schema is up to date (revision 0008)." in migrated.stdout
     assert dag_ids(postgres_url) == []
     assert not (tmp_path / "tradewind.db").exists()
 

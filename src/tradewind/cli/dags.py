@@ -226,7 +226,7 @@ def test(
             {
                 "dag_id": dag.dag_id,
                 "run_id": state.context.run_id,
-                "logical_date": state.context.logical_date.isoformat(),
+                "logical_date": state.context.logical_date.isoformat() if state.context.logical_date else None,
                 "state": str(run_state),
                 "task_instances": rows,
             }

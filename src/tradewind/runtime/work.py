@@ -12,17 +12,20 @@ from tradewind.definitions.states import TaskInstanceState
 
 @dataclass(frozen=True)
 class RunContext:
-    """What a task needs to know about the DAG run it belongs to."""
+    """What a task needs to know about the DAG run it belongs to. A manual run of a DAG written
+    for Airflow 3, triggered without a logical date, has none and no data interval (all three
+    None); ``run_after`` is when it may start (None: not recorded, as in runs made before it was)."""
 
     dag_id: str
     run_id: str
-    logical_date: datetime
-    data_interval_start: datetime
-    data_interval_end: datetime
+    logical_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
     run_type: str = "manual"
     conf: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     test_mode: bool = False
+    run_after: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -28,26 +28,34 @@ from tradewind.store.models import DEFAULT_POOL, DEFAULT_POOL_SLOTS
 
 def run_context_for(
     dag: DAG | SerializedDAG,
-    logical_date: datetime,
-    interval: DataInterval,
+    logical_date: datetime | None,
+    interval: DataInterval | None,
     *,
     run_type: str = "manual",
     run_id: str | None = None,
     conf: dict[str, Any] | None = None,
     test_mode: bool = False,
+    run_after: datetime | None = None,
 ) -> RunContext:
-    """The context of one run of ``dag``; the run's conf overrides the DAG's params."""
+    """The context of one run of ``dag``; the run's conf overrides the DAG's params. A run
+    without a logical date (an Airflow 3 trigger) has no interval and is named after ``run_after``."""
     conf = dict(conf or {})
+    if not run_id:
+        named_after = logical_date if logical_date is not None else run_after
+        if named_after is None:
+            raise TradewindError(f"DAG '{dag.dag_id}': a run needs a logical date, a run_after or a run_id")
+        run_id = f"{run_type}__{named_after.isoformat()}"
     return RunContext(
         dag_id=dag.dag_id,
-        run_id=run_id or f"{run_type}__{logical_date.isoformat()}",
+        run_id=run_id,
         logical_date=logical_date,
-        data_interval_start=interval.start,
-        data_interval_end=interval.end,
+        data_interval_start=interval.start if interval is not None else None,
+        data_interval_end=interval.end if interval is not None else None,
         run_type=run_type,
         conf=conf,
         params=resolve_params(dag.params, conf),
         test_mode=test_mode,
+        run_after=run_after,
     )
 
 
@@ -59,7 +67,7 @@ def make_run_context(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     interval = dag.timetable.infer_manual_data_interval(run_after=moment)
-    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True)
+    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True, run_after=moment)
 
 
 def pools_for_test(dag: SerializedDAG) -> dict[str, int]:
