@@ -166,6 +166,26 @@ def test_the_scheduler_runs_it_with_the_context_airflow_3_gives(home: Home) -> N
     assert [r.state for r in home.gateway.list_runs("af3")] == ["failed"]
     assert "af3" in log
 
+    # cleared, the run goes again from its stored row, still without a logical date
+    dag = home.gateway.get_dag("af3")
+    cleared = home.gateway.clear(
+        dag,
+        run_id=context.run_id,
+        task_regex="^look$",
+        map_index=None,
+        only_failed=False,
+        downstream=True,
+        dry_run=False,
+    )
+    assert cleared == [(context.run_id, "look", -1), (context.run_id, "templated", -1)]
+    home.run_scheduler()
+    states = {row["task_id"]: row for row in home.gateway.task_states("af3", context.run_id)}
+    assert [(states[t]["state"], states[t]["try_number"]) for t in ("look", "templated")] == [
+        ("success", 2),
+        ("failed", 2),
+    ]
+    assert home.seen("af3", context.run_id)["dag_run_logical_date"] is None
+
 
 def test_an_airflow_2_dag_keeps_the_trigger_time_as_its_logical_date(home: Home) -> None:
     home.store("af2.py", AIRFLOW2)
