@@ -209,3 +209,28 @@ def test_schedule_interval_in_an_airflow_3_file_is_an_airflow_2_dag(home: Home) 
     home.store("mixed.py", AIRFLOW3.replace('DAG("af3", schedule=None)', 'DAG("mixed", schedule_interval=None)'))
     context = home.gateway.create_manual_run(home.gateway.get_dag("mixed"), None, {})
     assert context.logical_date is not None
+
+
+@pytest.mark.parametrize(
+    ("imports", "dag_args", "setting", "without_logical_date"),
+    [
+        ("from airflow.sdk import DAG", "schedule=None", "auto", True),
+        ("from airflow.sdk import DAG", 'schedule="@daily"', "true", True),  # settings change timetables only
+        ("from airflow.sdk import DAG\nfrom datetime import timedelta", "schedule=timedelta(hours=1)", "false", True),
+        ("from airflow import DAG\nimport airflow.providers.standard.operators.empty", "schedule=None", "auto", True),
+        ("from airflow import DAG", "schedule=None", "auto", False),  # valid in both: an Airflow 2 file
+        ("from airflow import DAG", 'schedule="@daily"', "false", False),
+        ("from tradewind import DAG", "schedule=None", "auto", False),
+        ("from airflow.sdk import DAG", "schedule_interval=None", "auto", False),
+    ],
+)
+def test_which_dags_get_runs_without_a_logical_date(
+    home: Home, monkeypatch: pytest.MonkeyPatch, imports: str, dag_args: str, setting: str, without_logical_date: bool
+) -> None:
+    for key in ("CREATE_CRON_DATA_INTERVALS", "CREATE_DELTA_DATA_INTERVALS"):
+        monkeypatch.setenv(f"TRADEWIND__SCHEDULER__{key}", setting)
+    home.store("which.py", f"{imports}\n\ndag = DAG('which', {dag_args}, start_date=None)\n")
+    dag = home.gateway.get_dag("which")
+    assert dag.logical_date_on_trigger is not without_logical_date
+    context = home.gateway.create_manual_run(dag, None, {})
+    assert (context.logical_date is None) is without_logical_date
