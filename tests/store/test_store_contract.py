@@ -341,6 +341,10 @@ class TestStoreContract:
             q.set_xcoms(session, [{**ti("a"), "value": 7}])
 
         assert migrate(engine) == head_revision() == "0008"
+        if engine.dialect.name == "sqlite":  # the table definition was edited in place: still sound
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
         add_run(engine, "etl", "manual__none", logical_date=None, run_after=DAY)
         with session_scope(engine) as session:
             runs = {r.run_id: (r.logical_date, r.run_after) for r in q.list_dag_runs(session, "etl")}
