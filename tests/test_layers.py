@@ -21,6 +21,11 @@ ALLOWED = {
     "store": {"definitions", "store"},
     "processor": {"definitions", "loader", "store", "processor"},
     "scheduler": {"definitions", "runtime", "executors", "loader", "store", "processor", "scheduler"},
+    # issue 12: users and tokens; the operations every front end shares; the API and the UI
+    "auth": {"store", "auth"},
+    "control": {"definitions", "store", "scheduler", "auth", "control"},
+    "api": {"auth", "control", "store", "definitions", "runtime", "web", "api"},
+    "web": {"auth", "control", "store", "definitions", "runtime", "web"},
 }
 SHARED = {"errors", "config", "timeouts", "processes", "serde"}
 
@@ -53,7 +58,8 @@ def test_layer_imports_only_lower_layers(layer: str) -> None:
 def test_importing_tradewind_loads_no_heavy_library() -> None:
     code = (
         "import sys, tradewind, tradewind.loader, tradewind.runtime.run_task;"
-        "heavy = {'jinja2', 'croniter', 'sqlalchemy', 'pendulum', 'rich', 'fastapi'} & set(sys.modules);"
+        "heavy = {'jinja2', 'croniter', 'sqlalchemy', 'pendulum', 'rich', 'fastapi',"
+        "'uvicorn', 'argon2', 'jwt', 'multipart', 'starlette', 'pydantic'} & set(sys.modules);"
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

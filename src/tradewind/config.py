@@ -47,6 +47,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "create_cron_data_intervals": "auto",
         "create_delta_data_intervals": "auto",
     },
+    # the REST API and web UI (`tradewind api-server`)
+    "api": {
+        "host": "127.0.0.1",  # loopback: reachable from this machine only
+        "port": 8080,
+        "jwt_expiration_seconds": 86_400,  # lifetime of a bearer token (Airflow's [api_auth] jwt_expiration_time)
+        "fallback_page_limit": 50,  # `limit` when a list call gives none (Airflow's default)
+        "maximum_page_limit": 100,  # a larger `limit` is cut to this (as Airflow's [api] maximum_page_limit)
+    },
 }
 
 

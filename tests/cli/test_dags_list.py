@@ -101,7 +101,8 @@ def test_list_examples_as_json(run_cli, examples_dags):
     ):
         assert dag_id in by_id, f"{dag_id} missing from {sorted(by_id)}"
     for row in rows:
-        assert set(row) == {"dag_id", "file", "schedule", "timetable", "timetable_chosen_by", "tags"}, row
+        assert set(row) == {"dag_id", "file", "schedule", "timetable", "timetable_chosen_by", "tags", "is_paused"}, row
+        assert row["is_paused"] is False
     assert by_id["process_data_client_b"]["file"] == "dynamic_dags_factory.py"
     assert by_id["process_data_client_b"]["tags"] == ["dynamic"]
     assert by_id["process_data_client_b"]["schedule"] == "@daily"
@@ -380,6 +381,7 @@ def test_airflow3_imports_load_and_run(run_cli, dags_folder, write_dag):
             "timetable": "NullTimetable",
             "timetable_chosen_by": "",
             "tags": ["af3"],
+            "is_paused": False,
         }
     ]
 

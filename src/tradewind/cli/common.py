@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,5 +108,11 @@ def load_dag(dag_id: str, dags_folder: Path | None) -> DAG:
     try:
         return bag.get_dag(dag_id)
     except TradewindError as exc:
-        fail(str(exc))
+        fail(str(exc) + did_you_mean(dag_id, bag.dags))
         raise
+
+
+def did_you_mean(value: str, known: Iterable[str]) -> str:
+    """`` Did you mean 'etl_daily'?`` when an id is close to known ones, else ``""``."""
+    close = difflib.get_close_matches(value, list(known), n=3, cutoff=0.6)
+    return f". Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from tradewind.cli.common import checked_id, dags_folder_option, load_bag, load_dag, parse_conf, parse_logical_date
-from tradewind.cli.output import fail, output_option, print_json, print_table
+from tradewind.cli.output import fail, output_option, print_failures, print_json, print_table
 from tradewind.config import conf
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.states import DagRunState
@@ -56,6 +56,16 @@ def _stored(dags_folder: Path | None) -> tuple[Any, Path, list[Any], list[Any]]:
     return store, folder, rows, errors
 
 
+def _paused_ids(store: Any) -> set[str]:
+    from sqlalchemy import select
+
+    from tradewind.store.engine import session_scope
+    from tradewind.store.models import DagModel
+
+    with session_scope(store.engine) as session:
+        return set(session.scalars(select(DagModel.dag_id).where(DagModel.is_paused)))
+
+
 @dags.command("list")
 @dags_folder_option
 @output_option
@@ -65,17 +75,19 @@ def list_dags(dags_folder: Path | None, output: str) -> None:
     store, folder, stored, errors = _stored(dags_folder)
     files = {path: _relative(path, folder) for path in {row.fileloc for row in stored}}
     kinds = _timetables(store)
+    paused = _paused_ids(store)
     rows = [
         {"dag_id": row.dag_id, "file": files[row.fileloc], "schedule": row.schedule, "tags": row.tags} for row in stored
     ]
     for row in rows:
         row["timetable"], row["timetable_chosen_by"] = kinds.get(row["dag_id"], ("", ""))
+        row["is_paused"] = row["dag_id"] in paused
     if output == "json":
         print_json(rows)
     else:
         for row in rows:
             row["tags"] = ", ".join(row["tags"])
-        print_table(rows, ["dag_id", "file", "schedule", "timetable", "tags"], empty="No DAGs found.")
+        print_table(rows, ["dag_id", "file", "schedule", "timetable", "tags", "is_paused"], empty="No DAGs found.")
     if errors:
         click.echo(f"{len(errors)} file(s) failed to import; see `tradewind dags list-import-errors`", err=True)
 
@@ -189,6 +201,7 @@ def instance_rows(state: RunState) -> list[dict[str, Any]]:
             "duration": round(r.duration, 6) if r.duration is not None else None,
             "return_value": r.return_value,
             "label": r.label,
+            "error": f"{r.error.type}: {r.error.message}" if r.error else None,
         }
         for r in state.records()
     ]
@@ -237,6 +250,7 @@ def test(
         for row in rows:
             row["return_value"] = _short(row["return_value"])
         print_table(rows, ["task_id", "map_index", "state", "try_number", "duration", "return_value", "label"])
+        print_failures([r for r in rows if r["state"] == "failed"], more="rerun with -o json to see every instance")
         click.echo(f"DAG run {state.context.run_id} of {dag.dag_id}: {run_state}")
     raise SystemExit(0 if run_state is DagRunState.SUCCESS else 1)
 

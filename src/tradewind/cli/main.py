@@ -69,3 +69,13 @@ main.add_command(dag_processor_command)
 main.add_command(standalone_command)
 main.add_command(pools)
 main.add_command(db)
+
+from tradewind.cli.info import info  # noqa: E402  (the operator's commands, issue 12)
+
+main.add_command(info)
+
+from tradewind.cli.server import api_server  # noqa: E402  (the API server and users, issue 12)
+from tradewind.cli.users import users  # noqa: E402
+
+main.add_command(api_server)
+main.add_command(users)

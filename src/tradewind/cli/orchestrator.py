@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from tradewind.cli.common import checked_id, dags_folder_option, parse_conf, parse_logical_date
-from tradewind.cli.output import fail, output_option, print_json, print_table
+from tradewind.cli.common import checked_id, dags_folder_option, did_you_mean, parse_conf, parse_logical_date
+from tradewind.cli.output import fail, first_line, output_option, print_json, print_table, short_time
 from tradewind.config import conf, home
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.errors import TradewindError
@@ -53,8 +53,49 @@ def stored_dag(dag_id: str, dags_folder: Path | None) -> tuple[Any, Any]:
     try:
         return store, store.get_dag(dag_id)
     except TradewindError as exc:
-        fail(str(exc))
+        fail(str(exc) + did_you_mean(dag_id, dag_ids(store)))
         raise
+
+
+def dag_ids(store: Any, only_active: bool = True) -> list[str]:
+    """The ids of the DAGs in the store (the active ones: their file still defines them)."""
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
+    with session_scope(store.engine) as session:
+        return [row.dag_id for row in q.list_dags(session, only_active=only_active)]
+
+
+def require_dag(store: Any, dag_id: str) -> None:
+    """Exit 1 with a did-you-mean unless the store knows the DAG (the DAG processor is run once
+    first if it does not, for a DAG file it has not stored yet)."""
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
+    for attempt in range(2):
+        with session_scope(store.engine) as session:
+            if q.get_dag(session, dag_id) is not None:
+                return
+        known = dag_ids(store, only_active=False)
+        if attempt == 0 and conf.dags_folder().exists():
+            refreshed_gateway(None)
+    fail(f"DAG '{dag_id}' not found{did_you_mean(dag_id, known)} (see `tradewind dags list` for the DAGs there are)")
+
+
+def require_run(store: Any, dag_id: str, run_id: str) -> Any:
+    """The run, or exit 1 (unknown DAG, or unknown run with a did-you-mean among the DAG's runs)."""
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
+    require_dag(store, dag_id)
+    with session_scope(store.engine) as session:
+        run = q.get_dag_run(session, dag_id, run_id)
+        if run is None:
+            known = [r.run_id for r in q.list_dag_runs(session, dag_id)]
+            hint = did_you_mean(run_id, known) if known else ". It has no runs yet"
+            fail(f"{q.DagRunNotFound(dag_id, run_id)}{hint} (see `tradewind dags list-runs {dag_id}`)")
+        session.expunge(run)
+    return run
 
 
 def _executor(name: str, parallelism: int | None) -> Any:
@@ -189,7 +230,10 @@ def standalone_command(dags_folder: Path | None, parallelism: int | None) -> Non
     click.echo(f"DAGs folder:     {folder}")
     click.echo(f"task logs:       {conf.get('logging', 'base_log_folder') or home() / 'logs'}")
     click.echo("Trigger a run with `tradewind dags trigger DAG_ID`; stop with Ctrl-C.")
-    run_scheduler(folder, "local", parallelism, exit_when_idle=False)
+    from tradewind.cli.server import api_server_beside
+
+    with api_server_beside(engine):  # the web UI and API, and the admin login printed
+        run_scheduler(folder, "local", parallelism, exit_when_idle=False)
 
 
 @click.command("trigger")
@@ -212,23 +256,36 @@ def trigger(
     output: str,
 ) -> None:
     """Queue a manual run of a DAG; a running scheduler starts it."""
-    store, dag = stored_dag(dag_id, dags_folder)
+    from tradewind.control.operations import trigger_run
+
+    store, _ = stored_dag(dag_id, dags_folder)
     try:
-        context = store.create_manual_run(dag, parse_logical_date(logical_date), parse_conf(run_conf), run_id=run_id)
+        run = trigger_run(
+            store.engine,
+            dag_id,
+            conf=parse_conf(run_conf),
+            logical_date=parse_logical_date(logical_date),
+            run_id=run_id,
+        )
     except TradewindError as exc:
         fail(str(exc))
     paused = store.is_paused(dag_id)
     if output == "json":
-        print_json({"dag_id": dag_id, "run_id": context.run_id, "logical_date": _iso(context.logical_date)})
+        print_json({"dag_id": dag_id, "run_id": run.run_id, "logical_date": _iso(run.logical_date)})
     else:
-        click.echo(f"Queued run {context.run_id} of {dag_id}")
+        click.echo(f"Queued run {run.run_id} of {dag_id}")
     if paused:
         click.echo(f"DAG {dag_id} is paused: the run starts once you unpause it", err=True)
 
 
 def _set_paused(dag_id: str, dags_folder: Path | None, paused: bool) -> None:
+    from tradewind.control.operations import set_paused
+
     store, _ = stored_dag(dag_id, dags_folder)
-    store.set_paused(dag_id, paused)
+    try:
+        set_paused(store.engine, dag_id, paused)
+    except TradewindError as exc:
+        fail(str(exc))
     click.echo(f"DAG {dag_id} is {'paused' if paused else 'unpaused'}")
 
 
@@ -260,15 +317,7 @@ def list_runs(dag_id: str, output: str) -> None:
     store = gateway()
     runs = store.list_runs(dag_id)
     if not runs:
-        from tradewind.store import queries as q
-        from tradewind.store.engine import session_scope
-
-        if dag_id not in store.latest_dags([dag_id]):
-            refreshed_gateway(None)  # a DAG file the DAG processor has not stored yet
-        with session_scope(store.engine) as session:
-            known = q.get_dag(session, dag_id) is not None
-        if not known:
-            fail(f"DAG '{dag_id}' not found (see `tradewind dags list` for the DAGs there are)")
+        require_dag(store, dag_id)
     versions = store.version_numbers(dag_id)
     rows = [
         {
@@ -287,6 +336,9 @@ def list_runs(dag_id: str, output: str) -> None:
     if output == "json":
         print_json(rows)
     else:
+        for row in rows:
+            for column in ("run_after", "logical_date", "start_date", "end_date"):
+                row[column] = short_time(row[column])
         columns = ["run_id", "state", "run_type", "run_after", "logical_date", "start_date", "end_date", "dag_version"]
         print_table(rows, columns, empty="No runs.")
 
@@ -313,8 +365,10 @@ def states_for_dag_run(
 ) -> None:
     """The task instances of one run, by task and map index, a page at a time."""
     wanted = [None if s == "none" else s for s in states] or None
+    store = gateway()
+    require_run(store, dag_id, run_id)
     try:
-        rows, total = gateway().task_states_page(
+        rows, total = store.task_states_page(
             dag_id, run_id, states=wanted, task_id=task_id, limit=limit or None, offset=offset
         )
     except TradewindError as exc:
@@ -327,6 +381,9 @@ def states_for_dag_run(
     if output == "json":
         print_json(rows)
     else:
+        for row in rows:
+            row["error"] = first_line(row["error"])
+            row["start_date"], row["end_date"] = short_time(row["start_date"]), short_time(row["end_date"])
         print_table(
             rows,
             ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label", "error"],

@@ -11,10 +11,12 @@ from typing import Any
 import click
 
 from tradewind.cli.common import checked_id, checked_regex, dags_folder_option, parse_logical_date
-from tradewind.cli.orchestrator import parallelism_option, stored_dag
-from tradewind.cli.output import fail
+from tradewind.cli.orchestrator import parallelism_option, require_run, stored_dag
+from tradewind.cli.output import SUMMARY_ROWS, fail, print_failures
 from tradewind.config import conf, home
 from tradewind.errors import TradewindError
+
+SUMMARY_RUNS = 5  # failed runs whose failures a backfill's summary names
 
 
 @click.command("backfill")
@@ -79,6 +81,12 @@ def backfill(dag_id: str, start_date: str, end_date: str, dags_folder: Path | No
                 time.sleep(0.5)
         update()
     failed = [r.run_id for r in store.list_runs(dag_id) if r.run_id in run_ids and r.state == "failed"]
+    for run_id in sorted(failed)[:SUMMARY_RUNS]:
+        rows, total = store.task_states_page(dag_id, run_id, states=["failed"], limit=SUMMARY_ROWS)
+        more = f"see `tradewind tasks states-for-dag-run {dag_id} {run_id} --state failed`"
+        print_failures(rows, more, total=total, heading=f"Run {run_id}: ")
+    if len(failed) > SUMMARY_RUNS:
+        click.echo(f"... and {len(failed) - SUMMARY_RUNS} more failed run(s): see `tradewind dags list-runs {dag_id}`")
     click.echo(f"Backfill of {dag_id}: {len(run_ids) - len(failed)} succeeded, {len(failed)} failed")
     raise SystemExit(1 if failed else 0)
 
@@ -122,12 +130,7 @@ def clear(
         "downstream": not no_downstream,
     }
     if run_id is not None:
-        from tradewind.store import queries as q
-        from tradewind.store.engine import session_scope
-
-        with session_scope(store.engine) as session:
-            if q.get_dag_run(session, dag_id, run_id) is None:
-                fail(str(q.DagRunNotFound(dag_id, run_id)))
+        require_run(store, dag_id, run_id)
     try:
         cleared: list[Any] = store.clear(dag, dry_run=True, **selection)
     except TradewindError as exc:

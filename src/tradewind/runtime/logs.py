@@ -1,19 +1,23 @@
-"""Capturing what a task prints and logs into timestamped lines on one text sink, and where
-the log of each try lives."""
+"""Capturing what a task prints and logs into timestamped lines on one text sink, where the
+log of each try lives, and reading it back."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
 
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.errors import TradewindError
+from tradewind.runtime.durable import MARKER, result_from_log
 
 _second: list[Any] = [None, ""]  # the last whole second formatted, and its text
 
@@ -146,3 +150,150 @@ def log_relative_path(key: TaskInstanceKey) -> str:
         f"{path_component('dag_id', key.dag_id)}/{path_component('run_id', key.run_id)}"
         f"/{path_component('task_id', key.task_id)}/map_index={int(key.map_index)}/attempt={int(key.try_number)}.log"
     )
+
+
+# -- reading a try's log back (``tasks logs``, the API's log endpoint, the UI's log page)
+#
+# Offsets are byte offsets into the log file. A read returns whole lines, and the start of an
+# unfinished last line unless it could be the start of the outcome line, so that a follower
+# never shows a piece of that line; the outcome line (``runtime.durable``) is for the scheduler,
+# never shown. Only the worker writes a line that begins with the marker: every line the task
+# prints or logs begins with its ``[timestamp]``.
+
+READ_CHUNK = 1 << 20  # bytes read at most per call, unless one hidden line is longer
+
+
+class TaskLogNotFound(TradewindError):
+    """No log exists for this try of this task instance (it has not started, or ran elsewhere)."""
+
+    def __init__(self, key: TaskInstanceKey, tries: list[int]) -> None:
+        self.key, self.tries = key, tries
+        if len(tries) > 1:
+            have = f"logs exist for tries {', '.join(map(str, tries))}"
+        else:
+            have = f"a log exists for try {tries[0]}" if tries else "no try of it has a log yet"
+        super().__init__(
+            f"No log for try {key.try_number} of {key.display} in run '{key.run_id}' of '{key.dag_id}': {have}"
+        )
+
+
+def task_log_file(
+    logs_folder: str | os.PathLike[str], dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
+) -> Path:
+    """The log file of one try, always inside ``logs_folder`` whatever the ids hold."""
+    key = TaskInstanceKey(str(dag_id), str(run_id), str(task_id), int(map_index), int(try_number))
+    root = os.path.normpath(os.path.abspath(logs_folder))
+    path = os.path.normpath(os.path.join(root, log_relative_path(key)))
+    if not path.startswith(root + os.sep):  # cannot happen: each id is one encoded component
+        raise ValueError(f"log path of {key} leaves the logs folder")
+    return Path(path)
+
+
+def task_log_tries(
+    logs_folder: str | os.PathLike[str], dag_id: str, run_id: str, task_id: str, map_index: int = -1
+) -> list[int]:
+    """The try numbers of this task instance that have a log, ascending."""
+    folder = task_log_file(logs_folder, dag_id, run_id, task_id, map_index, 1).parent
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(int(found.group(1)) for name in names if (found := _ATTEMPT.fullmatch(name)))
+
+
+_ATTEMPT = re.compile(r"attempt=([1-9][0-9]*)\.log")
+_MARKER = MARKER.encode()
+
+
+def read_task_log(
+    logs_folder: str | os.PathLike[str],
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    map_index: int = -1,
+    try_number: int = 1,
+    offset: int = 0,
+    max_bytes: int = READ_CHUNK,
+) -> tuple[str, int]:
+    """The text of one try's log from byte ``offset``, and the offset to read on from.
+
+    Raises :class:`TaskLogNotFound` if the try has no log. Reading again from the returned
+    offset gives what was written since (``--follow``); text returned across calls joins up to
+    the whole log without the outcome line.
+    """
+    path = task_log_file(logs_folder, dag_id, run_id, task_id, map_index, try_number)
+    try:
+        handle = path.open("rb")
+    except (FileNotFoundError, NotADirectoryError):
+        key = TaskInstanceKey(dag_id, run_id, task_id, int(map_index), int(try_number))
+        raise TaskLogNotFound(key, task_log_tries(logs_folder, dag_id, run_id, task_id, map_index)) from None
+    with handle:
+        offset = max(0, int(offset))
+        at_line_start = offset == 0
+        if offset:
+            handle.seek(offset - 1)
+            at_line_start = handle.read(1) == b"\n"
+        data = handle.read(max(1, max_bytes))
+        shown: list[bytes] = []
+        used = 0
+        while used < len(data):
+            end = data.find(b"\n", used)
+            line = data[used:] if end < 0 else data[used : end + 1]
+            if at_line_start and line.startswith(_MARKER[: len(line)]):
+                if end >= 0:
+                    used = end + 1  # the outcome line: skip it
+                    continue
+                skipped = _skip_line(handle)  # longer than the chunk, or not yet written in full
+                if skipped is None:
+                    break
+                used = len(data) + skipped
+                data = b""
+                break
+            if end < 0:  # an unfinished line: show it up to its last whole character
+                line = line[: len(line) - _incomplete_tail(line)]
+            shown.append(line)
+            used += len(line)
+            at_line_start = end >= 0
+            if end < 0:
+                break
+    return b"".join(shown).decode("utf-8", errors="replace"), offset + used
+
+
+def _skip_line(handle: BinaryIO) -> int | None:
+    """Bytes from the handle's position to the end of the line there, newline included; None if
+    the line has no end yet."""
+    skipped = 0
+    while block := handle.read(READ_CHUNK):
+        end = block.find(b"\n")
+        if end >= 0:
+            return skipped + end + 1
+        skipped += len(block)
+    return None
+
+
+def _incomplete_tail(data: bytes) -> int:
+    """How many bytes at the end of ``data`` are the start of a UTF-8 character not yet whole."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # a lead byte (or ASCII): is its sequence complete?
+            need = (
+                1
+                if byte < 0x80
+                else 2
+                if byte >> 5 == 0b110
+                else 3
+                if byte >> 4 == 0b1110
+                else 4
+                if byte >> 3 == 0b11110
+                else 1
+            )
+            return back if need > back else 0
+    return 0
+
+
+def task_log_finished(
+    logs_folder: str | os.PathLike[str], dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
+) -> bool:
+    """Whether the worker wrote this try's outcome at the end of its log (the try has ended)."""
+    key = TaskInstanceKey(dag_id, run_id, task_id, int(map_index), int(try_number))
+    return result_from_log(task_log_file(logs_folder, dag_id, run_id, task_id, map_index, try_number), key) is not None

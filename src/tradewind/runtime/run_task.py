@@ -88,6 +88,8 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     result: Any = None
     returned: Any = None
     pushed: dict[str, Any] = {}
+    operator: BaseOperator | None = None
+    context: dict[str, Any] | None = None
     with capture_task_output(log, key.display) as writer:
         writer.emit("INFO", f"Running {key.display} of DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number}")
         token = None
@@ -119,6 +121,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         except TaskSkipped as exc:
             state = TaskInstanceState.SKIPPED
             writer.emit("INFO", f"Skipping: {exc}")
+            label = _label_anyway(operator, context, key.map_index)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
@@ -127,6 +130,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
             writer.emit("ERROR", f"Task failed with {type(exc).__name__}: {exc}")
             writer.emit("ERROR", error.traceback.rstrip())
+            label = _label_anyway(operator, context, key.map_index)
         finally:
             if token is not None:
                 reset_current_context(token)
@@ -150,6 +154,18 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         label=label,
         skip_task_ids=tuple(ti.skipped) if state is TaskInstanceState.SUCCESS else (),
     )
+
+
+def _label_anyway(operator: BaseOperator | None, context: dict[str, Any] | None, map_index: int) -> str | None:
+    """The label of an instance that failed or was skipped, as Airflow renders it too (so the
+    failed index among thousands is found by its label); a template that cannot render then
+    gives no label rather than hiding the task's own error."""
+    if operator is None or context is None or not operator.map_index_template or map_index < 0:
+        return None
+    try:
+        return str(render_string(operator.map_index_template, context, operator.dag))
+    except Exception:
+        return None
 
 
 def _short(value: Any, limit: int = 200) -> str:

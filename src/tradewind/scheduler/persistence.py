@@ -430,7 +430,7 @@ class StoreGateway:
         *,
         run_id: str | None,
         task_regex: str | None,
-        map_index: int | None,
+        map_index: int | Collection[int] | None,
         only_failed: bool,
         downstream: bool,
         dry_run: bool,
@@ -439,6 +439,7 @@ class StoreGateway:
         to queued. Returns (run_id, task_id, map_index) of every instance reset. The run's state
         machine does the resetting (``RunState.clear_instances``), as it would in memory."""
         pattern = re.compile(task_regex) if task_regex else None
+        indexes = None if map_index is None else {map_index} if isinstance(map_index, int) else set(map_index)
         cleared: list[tuple[str, str, int]] = []
         with session_scope(self.engine) as session:
             runs = [r for r in q.list_dag_runs(session, dag.dag_id) if run_id is None or r.run_id == run_id]
@@ -458,7 +459,7 @@ class StoreGateway:
                 is_root = selection[record.task_id]
                 if is_root and only_failed and record.state not in (S.FAILED, S.UPSTREAM_FAILED):
                     continue
-                if is_root and map_index is not None and record.map_index != map_index:
+                if is_root and indexes is not None and record.map_index not in indexes:
                     continue
                 hits.setdefault(record.task_id, set()).add(record.map_index)
             if not hits:

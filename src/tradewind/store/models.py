@@ -250,3 +250,31 @@ class SchedulerLease(Base):
 
     def __repr__(self) -> str:
         return f"<SchedulerLease {self.name} {self.hostname} pid {self.pid} until {self.expires_at}>"
+
+
+class User(Base):
+    """Someone who may log in to the API and the web UI (``tradewind.auth``)."""
+
+    __tablename__ = "tw_user"
+
+    username: Mapped[str] = mapped_column(String(256), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)  # argon2id PHC string
+    role: Mapped[str] = mapped_column(String(20))  # viewer | op | admin
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # older tokens are refused
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ServerSecret(Base):
+    """A random secret made once per database (the API's token key), shared by its servers."""
+
+    __tablename__ = "server_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<ServerSecret {self.name}>"

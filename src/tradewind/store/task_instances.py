@@ -135,12 +135,15 @@ def page_task_instances(
     task_id: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    map_indexes: Collection[int] | None = None,
 ) -> tuple[list[TaskInstance], int]:
     """One page of a run's task instances (ordered by task_id, map_index), optionally only those
-    in ``states`` (None for "no state") or of ``task_id``, and how many match in all."""
+    in ``states`` (None for "no state"), of ``task_id`` or at ``map_indexes``, and how many match in all."""
     where = [TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id]
     if task_id is not None:
         where.append(TaskInstance.task_id == task_id)
+    if map_indexes is not None:
+        where.append(TaskInstance.map_index.in_(list(map_indexes)))
     if states is not None:
         named = [s for s in states if s is not None]
         condition = TaskInstance.state.in_(named)
