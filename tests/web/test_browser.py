@@ -32,6 +32,7 @@ from airflow.decorators import dag, task
 def slow_logger():
     @task
     def talk():
+        print('<img src=x onerror="document.body.dataset.pwned = 1"> <b>not bold</b>', flush=True)
         for i in range(16):
             print(f"line {i}", flush=True)
             time.sleep(0.5)
@@ -139,6 +140,10 @@ def test_the_log_page_follows_a_running_task(site: Standalone) -> None:
         page.wait_for_selector("#log-status:has-text('complete')", timeout=30_000)
         assert page.inner_text("#log").count("line 3") == 1  # pieces joined, nothing twice
         assert "::tradewind-result::" not in page.inner_text("#log")
+        # a log line is text, never markup
+        assert '<img src=x onerror="document.body.dataset.pwned = 1"> <b>not bold</b>' in page.inner_text("#log")
+        assert page.locator("#log img, #log b").count() == 0
+        assert page.locator("body[data-pwned]").count() == 0
         # the details refresh themselves too: the return value appears without a reload
         page.wait_for_selector("#return-value:has-text('done talking')", timeout=15_000)
         assert page.inner_text("#ti-state") == "success"
