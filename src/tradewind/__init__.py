@@ -22,7 +22,14 @@ from tradewind.definitions import (
     task,
     task_group,
 )
+from tradewind.definitions.connection import BaseHook, Connection
 from tradewind.definitions.current_context import get_current_context
+from tradewind.definitions.dependencies import chain_linear
+from tradewind.definitions.edgemodifier import Label
+from tradewind.definitions.operators.branch import BaseBranchOperator, LatestOnlyOperator
+from tradewind.definitions.sensors import BaseSensorOperator, FileSensor, PokeReturnValue, PythonSensor
+from tradewind.definitions.taskflow import setup, teardown
+from tradewind.definitions.variable import Variable
 from tradewind.errors import (
     DagDefinitionError,
     MappingError,
@@ -35,26 +42,39 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DAG",
+    "BaseBranchOperator",
+    "BaseHook",
     "BaseOperator",
+    "BaseSensorOperator",
     "BashOperator",
     "BranchPythonOperator",
+    "Connection",
     "DagDefinitionError",
     "DummyOperator",
     "EmptyOperator",
+    "FileSensor",
+    "Label",
+    "LatestOnlyOperator",
     "MappingError",
     "Param",
+    "PokeReturnValue",
     "PythonOperator",
+    "PythonSensor",
     "ShortCircuitOperator",
     "TaskFailedNoRetry",
     "TaskGroup",
     "TaskSkipped",
     "TradewindError",
     "TriggerRule",
+    "Variable",
     "XComArg",
     "chain",
+    "chain_linear",
     "cross_downstream",
     "dag",
     "get_current_context",
+    "setup",
     "task",
     "task_group",
+    "teardown",
 ]

@@ -79,8 +79,22 @@ class TaskTimeout(TradewindError):
     """The task ran longer than its ``execution_timeout``."""
 
 
+class TaskRescheduled(TradewindError):
+    """Raised by a sensor in reschedule mode whose condition is not met yet: the worker slot is
+    given back and the instance runs again at ``reschedule_at``."""
+
+    def __init__(self, reschedule_at: object) -> None:
+        self.reschedule_at = reschedule_at
+        super().__init__(f"Rescheduling: the next poke is at {reschedule_at}")
+
+
+class SensorTimeout(TaskFailedNoRetry):
+    """A sensor's condition was not met within its ``timeout``: the task fails without retrying."""
+
+
 # Airflow spellings, so DAG files that raise or catch them keep working.
 AirflowException = TradewindError
 AirflowSkipException = TaskSkipped
 AirflowFailException = TaskFailedNoRetry
 AirflowTaskTimeout = TaskTimeout
+AirflowSensorTimeout = SensorTimeout

@@ -296,8 +296,9 @@ def test_dags_list_shows_which_dags_are_paused(ran: Path) -> None:
         rows = json.loads(cli("dags", "list", "-o", "json").stdout)
     finally:
         assert cli("dags", "unpause", "ops_example").exit_code == 0
-    row = r"│ ops_example\s+│ ops\.py\s+│ None\s+│ NullTimetable\s+│\s+│ True\s+│"
-    assert re.search(row, table.stdout), table.stdout
+    assert re.search(r"│ ops_example\s+│ ops\.py\s+│ None\s+│ NullTimetable\s+│\s+│ True\s+│", table.stdout), (
+        table.stdout
+    )
     assert [(r["dag_id"], r["is_paused"]) for r in rows] == [("ops_example", True)]
 
 

@@ -57,9 +57,10 @@ MISTAKES = {
               operator: airflow.operators.s3.S3CopyOperator
         """,
         "DagFactoryConfigError: `tasks.extract.operator`: unknown operator `airflow.operators.s3.S3CopyOperator` "
-        "(no module named airflow.operators.s3) in DAG `orders` (line 4); tradewind provides EmptyOperator, "
-        "PythonOperator, BranchPythonOperator, ShortCircuitOperator and BashOperator under their Airflow 2 and 3 "
-        "paths",
+        "(cannot import name 's3' from 'airflow.operators': tradewind does not provide the Airflow name "
+        "airflow.operators.s3 (see docs/airflow-compatibility.md for what it provides and what it does not)) "
+        "in DAG `orders` (line 4); tradewind provides Airflow's standard operators and sensors under their "
+        "Airflow 2 and 3 paths",
     ),
     "cycle": (
         """

@@ -1,5 +1,6 @@
-"""Airflow's own published example DAGs for dynamic task mapping run unchanged on tradewind and
-give the task instances, states and results Airflow gives. The files are read from Airflow's
+"""Airflow's own published example DAGs (dynamic task mapping, and since issue 9 setup/teardown,
+skips, branches, labels, sensors, XCom, params) run unchanged on tradewind and give the task
+instances, states and results Airflow gives. The files are read from Airflow's
 wheels, which scripts/test downloads into .cache/airflow-wheels (nothing of Airflow is committed
 here or installed)."""
 
@@ -8,8 +9,11 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import airflow3_runs
 import pytest
 
 from tradewind.loader import load_dags
@@ -100,3 +104,116 @@ def test_task_group_examples_succeed(examples: Path, dag_id: str) -> None:
     state, tis, _ = run(examples, dag_id)
     assert state == "success"
     assert all(value[0] == "success" for value in tis.values())
+
+
+# --- more of Airflow 3.3's own examples (issue 9): each gives the task instances, states and
+# return values Airflow 3.3.2 gave for `airflow dags test DAG_ID 2026-11-29` (observed with a real
+# Airflow 3.3.2; values that depend on the date or the machine are left out)
+LOGICAL_DATE = datetime(2026, 11, 29, tzinfo=UTC)
+AIRFLOW_3_RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
+    "example_setup_teardown": (
+        "example_setup_teardown.py",
+        "success",
+        {
+            "root_setup": ("success", "Hello from root_setup"),
+            "normal": ("success", "I am just a normal task"),
+            "root_teardown": ("success", "Goodbye from root_teardown"),
+            "section_1.taskgroup_setup": ("success", "Hello from taskgroup_setup"),
+            "section_1.normal": ("success", "I am just a normal task"),
+            "section_1.taskgroup_teardown": ("success", "Hello from taskgroup_teardown"),
+        },
+    ),
+    "example_setup_teardown_taskflow": (
+        "example_setup_teardown_taskflow.py",
+        "success",
+        {
+            "my_first_task": ("success", None),
+            "my_second_task": ("success", None),
+            "my_third_task": ("success", None),
+            "outer_setup": ("success", "some cluster id"),
+            "outer_work": ("success", None),
+            "outer_teardown": ("success", None),
+            "section_1.inner_setup": ("success", "some_cluster_id"),
+            "section_1.inner_work": ("success", None),
+            "section_1.inner_teardown": ("success", None),
+        },
+    ),
+    "example_skip_dag": (
+        "example_skip_dag.py",
+        "success",
+        {
+            "skip_operator_1": ("skipped", None),
+            "always_true_1": ("success", None),
+            "skip_operator_2": ("skipped", None),
+            "always_true_2": ("success", None),
+            "all_success": ("skipped", None),
+            "one_success": ("success", None),
+            "final_1": ("skipped", None),
+            "final_2": ("success", None),
+        },
+    ),
+    "example_branch_labels": (
+        "example_branch_labels.py",
+        "success",
+        {
+            task_id: ("success", None)
+            for task_id in (
+                "ingest",
+                "analyze",
+                "check_integrity",
+                "describe_integrity",
+                "save",
+                "email_error",
+                "report",
+            )
+        },
+    ),
+    "example_xcom": (
+        "example_xcom.py",
+        "success",
+        {
+            "bash_push": ("success", "value_by_return"),
+            "push_by_returning": ("success", {"a": "b"}),
+            "push": ("success", None),
+            "bash_pull": ("success", None),
+            "pull_value_from_bash_push": ("success", None),
+            "puller": ("success", None),
+        },
+    ),
+}
+
+
+AIRFLOW_3_RUNS.update(airflow3_runs.RUNS)
+
+
+@pytest.fixture(scope="module")
+def airflow3_examples(tmp_path_factory) -> Path:
+    path = wheel("apache_airflow_core-3.")
+    folder = tmp_path_factory.mktemp("airflow3-examples")
+    with zipfile.ZipFile(path) as archive:
+        for name in {file for file, _, _ in AIRFLOW_3_RUNS.values()}:
+            (folder / name).write_bytes(archive.read(f"airflow/example_dags/{name}"))
+    return folder
+
+
+@pytest.mark.parametrize("dag_id", sorted(AIRFLOW_3_RUNS))
+def test_airflow_3_example_runs_as_in_airflow(airflow3_examples: Path, dag_id: str) -> None:
+    _, expected_state, expected = AIRFLOW_3_RUNS[dag_id]
+    bag = load_dags(airflow3_examples)
+    assert bag.import_errors == {}
+    state = run_dag(bag.get_dag(dag_id), io.StringIO(), logical_date=LOGICAL_DATE)
+    results = {
+        (r.task_id if r.map_index < 0 else f"{r.task_id}[{r.map_index}]"): (str(r.state), r.return_value)
+        for r in state.records()
+    }
+    assert results == expected
+    assert str(state.dag_run_state()) == expected_state
+
+
+def test_airflow_3_branch_labels_are_kept(airflow3_examples: Path) -> None:
+    from tradewind.definitions.serialized import SerializedDAG
+
+    dag = load_dags(airflow3_examples).get_dag("example_branch_labels")
+    labels = SerializedDAG.from_dag(dag).edge_labels
+    assert labels[("check_integrity", "save")] == "No errors"
+    assert labels[("check_integrity", "describe_integrity")] == "Errors found"

@@ -256,6 +256,106 @@ SCENARIOS = [
         run_state="success",
         returns={("slow", 0): 1, ("slow", 1): 2, ("slow", 2): 3},
     ),
+    # issue 9: a teardown runs after its work failed, and the run fails for the work, not it
+    Scenario(
+        "teardown_after_failure",
+        """
+        from tradewind.definitions.taskflow import setup, teardown
+
+        @dag(start_date=datetime(2025, 1, 1), schedule=None)
+        def teardown_after_failure():
+            @setup
+            def create():
+                return "cluster"
+
+            @task
+            def work(cluster):
+                raise RuntimeError("work failed on " + cluster)
+
+            @teardown
+            def delete(cluster):
+                return "deleted " + cluster
+
+            cluster = create()
+            work(cluster) >> delete(cluster)
+
+        teardown_after_failure()
+        """,
+        states={(t, -1): s for t, s in [("create", "success"), ("work", "failed"), ("delete", "success")]},
+        run_state="failed",
+        returns={("delete", -1): "deleted cluster"},
+        errors={("work", -1): "work failed on cluster"},
+    ),
+    # issue 9: a sensor finds the file another task wrote, and hands on a value
+    Scenario(
+        "sensor_pokes",
+        """
+        from tradewind.definitions.sensors import PokeReturnValue
+
+        @dag(start_date=datetime(2025, 1, 1), schedule=None)
+        def sensor_pokes():
+            @task
+            def write():
+                time.sleep(0.3)
+                (SCRATCH / "ready").write_text("42")
+
+            @task.sensor(poke_interval=0.05, timeout=30)
+            def wait():
+                found = SCRATCH / "ready"
+                return PokeReturnValue(found.exists(), found.read_text() if found.exists() else None)
+
+            @task
+            def use(value):
+                return int(value) + 1
+
+            # dags test runs one task at a time (in no set order among ready ones): a sensor
+            # waiting there for a task not yet run would wait until its timeout
+            waited = wait()
+            write() >> waited
+            use(waited)
+
+        sensor_pokes()
+        """,
+        states={(t, -1): "success" for t in ("write", "wait", "use")},
+        run_state="success",
+        returns={("wait", -1): "42", ("use", -1): 43},
+    ),
+    # issue 9: in reschedule mode a sensor gives its slot back between pokes (room for one task
+    # at a time here, so the writer runs between two pokes when the sensor starts first); each
+    # poke is a try of its own
+    Scenario(
+        "sensor_reschedules",
+        """
+        from tradewind.definitions.sensors import PokeReturnValue
+
+        @dag(start_date=datetime(2025, 1, 1), schedule=None, max_active_tasks=1)
+        def sensor_reschedules():
+            @task.sensor(poke_interval=0.5, timeout=30, mode="reschedule")
+            def wait():
+                poked, found = SCRATCH / "poked", SCRATCH / "ready"
+                if not poked.exists():  # the first poke is never enough: the sensor reschedules once
+                    poked.write_text("")
+                    return False
+                return PokeReturnValue(found.exists(), found.read_text() if found.exists() else None)
+
+            @task
+            def write():
+                (SCRATCH / "ready").write_text("7")
+
+            @task
+            def use(value):
+                return int(value) * 6
+
+            use(wait())
+            write()
+
+        sensor_reschedules()
+        """,
+        states={(t, -1): "success" for t in ("write", "wait", "use")},
+        run_state="success",
+        tries={("wait", -1): 2},
+        returns={("wait", -1): "7", ("use", -1): 42},
+    ),
 ]
 
 

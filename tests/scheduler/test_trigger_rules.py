@@ -115,6 +115,10 @@ TABLE: list[tuple[TriggerRule, list[TaskInstanceState | None], Decision]] = [
     (TR.ALWAYS, [RUNNING, PENDING], RUN),
     (TR.ALWAYS, [FAILED, SKIPPED], RUN),
     (TR.ALWAYS, [UPSTREAM_FAILED], RUN),
+    # all_done_setup_success (a teardown's rule), no setup upstream: as all_done
+    # (with setups: tests/definitions/test_setup_teardown.py)
+    (TR.ALL_DONE_SETUP_SUCCESS, [SUCCESS, FAILED, SKIPPED], RUN),
+    (TR.ALL_DONE_SETUP_SUCCESS, [FAILED, RUNNING], WAIT),
 ]
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tradewind.store import make_engine, session_scope
+from tradewind.store import head_revision, make_engine, session_scope
 from tradewind.store import queries as q
+
+HEAD = head_revision()  # the newest migration shipped
 
 TRADEWIND = Path(sys.executable).with_name("tradewind")
 
@@ -40,12 +42,12 @@ def test_db_migrate_creates_the_sqlite_file_in_tradewind_home(tmp_path: Path) ->
     assert database.is_file()
     assert first.stdout.splitlines() == [
         f"Database: sqlite:///{database}",
-        "Created the schema at revision 0008.",
-        "Schema is up to date (revision 0008).",
+        f"Created the schema at revision {HEAD}.",
+        f"Schema is up to date (revision {HEAD}).",
     ]
     again = run(home, "db", "migrate")
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines() == [f"Database: sqlite:///{database}", "Schema is up to date (revision 0008)."]
+    assert again.stdout.splitlines() == [f"Database: sqlite:///{database}", f"Schema is up to date (revision {HEAD})."]
 
 
 def test_db_reset_needs_yes_then_wipes_everything(tmp_path: Path) -> None:
@@ -64,7 +66,7 @@ def test_db_reset_needs_yes_then_wipes_everything(tmp_path: Path) -> None:
 
     done = run(home, "db", "reset", "--yes")
     assert done.returncode == 0, done.stderr
-    assert "up to date (revision 0008)" in done.stdout
+    assert f"up to date (revision {HEAD})" in done.stdout
     assert dag_ids(url) == []
 
 
@@ -83,7 +85,7 @@ def test_db_migrate_and_reset_on_postgresql_hide_the_password(tmp_path: Path, po
     for output in (migrated.stdout, reset.stdout):
         assert "not-a-secret" not in output
         assert "Database: postgresql+psycopg://tradewind:***@127.0.0.1:" in output
-    assert "Schema is up to date (revision 0008)." in migrated.stdout
+    assert f"Schema is up to date (revision {HEAD})." in migrated.stdout
     assert dag_ids(postgres_url) == []
     assert not (tmp_path / "tradewind.db").exists()
 

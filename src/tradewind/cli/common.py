@@ -29,9 +29,14 @@ dags_folder_option = click.option(
 
 
 def load_bag(dags_folder: Path | None) -> DagBag:
+    from tradewind.definitions import secrets
+    from tradewind.store.secrets import existing_store_secrets
+
     folder = dags_folder or conf.dags_folder()
     try:
-        return load_dags(folder, timeout=float(conf.get("core", "dag_file_processor_timeout")))
+        # a DAG file may read Variables at the top level, as Airflow allows (the store's too)
+        with secrets.installed_for(existing_store_secrets()):
+            return load_dags(folder, timeout=float(conf.get("core", "dag_file_processor_timeout")))
     except TradewindError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits

@@ -168,7 +168,9 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
             click.echo(f'  "{task.task_id}" [shape=box{shape}];')
         for task in ordered:
             for down in sorted(task.downstream_task_ids):
-                click.echo(f'  "{task.task_id}" -> "{down}";')
+                label = dag.edge_labels.get((task.task_id, down))
+                shown = f" [label={json.dumps(label)}]" if label else ""
+                click.echo(f'  "{task.task_id}" -> "{down}"{shown};')
         click.echo("}")
         return
     click.echo(f"DAG {dag.dag_id}  (schedule: {dag.schedule})")
@@ -181,7 +183,8 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
     click.echo("Dependencies:")
     edges = [(t.task_id, d) for t in ordered for d in sorted(t.downstream_task_ids)]
     for up, down in edges:
-        click.echo(f"  {up} >> {down}")
+        label = dag.edge_labels.get((up, down))
+        click.echo(f"  {up} >> {down}" + (f"  [{label}]" if label else ""))
     if not edges:
         click.echo("  (none)")
 
@@ -225,6 +228,8 @@ def test(
     from tradewind.scheduler.dag_test import test_dag
 
     dag = load_dag(dag_id, dags_folder)
+    for warning in dag.import_warnings.messages():
+        click.echo(f"Warning: DAG '{dag.dag_id}': {warning}", err=True)
     log = sys.stderr if output == "json" else sys.stdout
     state = test_dag(
         dag,
@@ -305,3 +310,27 @@ def next_execution(dag_id: str, count: int, dags_folder: Path | None, output: st
     else:
         for row in rows:
             click.echo(row["logical_date"])
+
+
+@dags.command("list-import-warnings")
+@dags_folder_option
+@output_option
+def list_import_warnings(dags_folder: Path | None, output: str) -> None:
+    """List what each DAG sets that tradewind accepts but does not act on (or acts on
+    differently from Airflow), as the DAG processor stored it with the DAG's version."""
+    from tradewind.store import dag_versions as dv
+    from tradewind.store.engine import session_scope
+
+    store, folder, rows, _ = _stored(dags_folder)
+    files = {row.dag_id: _relative(row.fileloc, folder) for row in rows}
+    with session_scope(store.engine) as session:
+        versions = dv.latest_versions(session, list(files))
+    found = [
+        {"dag_id": dag_id, "file": files[dag_id], "warning": warning}
+        for dag_id in sorted(files)
+        for warning in versions.get(dag_id, ("", {}))[1].get("warnings", [])
+    ]
+    if output == "json":
+        print_json(found)
+    else:
+        print_table(found, ["dag_id", "file", "warning"], empty="No import warnings.")

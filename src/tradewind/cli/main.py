@@ -79,3 +79,10 @@ from tradewind.cli.users import users  # noqa: E402
 
 main.add_command(api_server)
 main.add_command(users)
+
+# Variables and Connections (issue 9)
+from tradewind.cli.connections import connections  # noqa: E402
+from tradewind.cli.variables import variables  # noqa: E402
+
+main.add_command(variables)
+main.add_command(connections)

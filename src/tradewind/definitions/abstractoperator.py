@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from tradewind.definitions import _context
+from tradewind.definitions import _context, compat_warnings, setup_teardown
 from tradewind.definitions.dependencies import DependencyMixin
 from tradewind.definitions.states import TriggerRule
 from tradewind.definitions.xcom_arg import PlainXComArg, XComArg
@@ -68,6 +68,12 @@ BASE_DEFAULTS: dict[str, Any] = {
     "outlets": None,
     "run_as_user": None,
     "task_display_name": None,
+    "retry_policy": None,
+    "ignore_first_depends_on_past": True,
+    "wait_for_past_depends_before_skipping": False,
+    "logger_name": None,
+    "allow_nested_operators": True,
+    "render_template_as_native_obj": None,
 }
 
 
@@ -79,7 +85,7 @@ def validate_id(value: object, what: str) -> str:
         raise DagDefinitionError(f"{what} {value[:40]!r}... is longer than {MAX_ID_LENGTH} characters")
     if not ID_PATTERN.fullmatch(value):
         raise DagDefinitionError(f"{what} {value!r} is invalid: use only letters, digits, underscores, dots and dashes")
-    return value
+    return value if type(value) is str else str.__str__(value)  # a str enum member (TriggerRule) as its text
 
 
 def to_timedelta(value: Any, name: str, task_id: str) -> timedelta | None:
@@ -124,6 +130,9 @@ class AbstractOperator(DependencyMixin):
     """A node of the DAG: an operator, or a mapped operator that expands at run time."""
 
     is_mapped = False
+    is_setup = False
+    is_teardown = False
+    on_failure_fail_dagrun = False
     task_id: str
     dag: DAG | None
     task_group: TaskGroup | None
@@ -138,6 +147,8 @@ class AbstractOperator(DependencyMixin):
     execution_timeout: timedelta | None
     trigger_rule: TriggerRule
     depends_on_past: bool
+    priority_weight: int
+    weight_rule: str
     pool: str
     pool_slots: int
     params: dict[str, Any]
@@ -151,7 +162,7 @@ class AbstractOperator(DependencyMixin):
         self, task_id: str, dag: DAG | None, task_group: TaskGroup | None
     ) -> tuple[DAG | None, TaskGroup | None, str]:
         """Find this node's DAG and group and compute its full task_id (group prefix included)."""
-        validate_id(task_id, "task_id")
+        task_id = validate_id(task_id, "task_id")
         dag = dag if dag is not None else _context.current_dag()
         if task_group is None:
             task_group = _context.current_group(dag)
@@ -175,13 +186,34 @@ class AbstractOperator(DependencyMixin):
         )
         if dag is not None:
             dag.add_task(self)
+            for name in compat_warnings.task_arguments_given(arguments, dag):
+                dag.import_warnings.task_argument(name, task_id)
         if task_group is not None:
             task_group.add(self)
+        setup_teardown.note_created(self)
 
     def _set_arguments(self, arguments: dict[str, Any]) -> None:
         """Set node attributes (NODE_ATTRIBUTES, the base arguments) in order (BaseOperator does it faster)."""
         for name, value in arguments.items():
             setattr(self, name, value)
+
+    # -- setup and teardown (see tradewind.definitions.setup_teardown)
+    def as_setup(self) -> AbstractOperator:
+        """Make this a setup task; returns the task."""
+        setup_teardown.mark_setup(self)
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> AbstractOperator:
+        """Make this a teardown task of ``setups`` (tasks or outputs); returns the task."""
+        setup_teardown.mark_teardown(self, setups, on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> AbstractOperator:
+        setup_teardown.enter_scope(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setup_teardown.exit_scope()
 
     # -- graph
     @property

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tradewind.definitions import templater
 from tradewind.definitions.abstractoperator import (
     BASE_DEFAULTS,
     NODE_ATTRIBUTES,
@@ -46,6 +47,8 @@ class BaseOperator(AbstractOperator):
         dag: DAG | None = None,
         task_group: TaskGroup | None = None,
         _unmapped_from: MappedOperator | None = None,
+        pre_execute: Callable[[dict[str, Any]], Any] | None = None,
+        post_execute: Callable[[dict[str, Any], Any], Any] | None = None,
         **kwargs: Any,
     ) -> None:
         unknown = {k: v for k, v in kwargs.items() if k not in BASE_DEFAULTS}
@@ -62,9 +65,12 @@ class BaseOperator(AbstractOperator):
             self.upstream_task_ids = node.upstream_task_ids
             self.downstream_task_ids = node.downstream_task_ids
             self._set_arguments(resolve_base_arguments(kwargs, node.dag, node.task_group, node.task_id))
-            return
-        dag, group, full_id = self._place(task_id, dag, task_group)
-        self._init_node(full_id, dag, group, resolve_base_arguments(kwargs, dag, group, full_id))
+        else:
+            dag, group, full_id = self._place(task_id, dag, task_group)
+            self._init_node(full_id, dag, group, resolve_base_arguments(kwargs, dag, group, full_id))
+        # hooks called around execute() (``@task.run_if`` and ``@task.skip_if`` add one)
+        self._pre_execute_hook = pre_execute
+        self._post_execute_hook = post_execute
 
     def __setattr__(self, name: str, value: Any) -> None:
         # A task output assigned to a templated field makes its producer an upstream task.
@@ -100,9 +106,26 @@ class BaseOperator(AbstractOperator):
         for name in self.template_fields:
             yield from iter_xcom_args(getattr(self, name, None))
 
+    def pre_execute(self, context: dict[str, Any]) -> None:
+        """Called right before ``execute``; calls the ``pre_execute=`` hook if one was given."""
+        if self._pre_execute_hook is not None:
+            self._pre_execute_hook(context)
+
+    def post_execute(self, context: dict[str, Any], result: Any = None) -> None:
+        """Called right after ``execute`` succeeds; calls the ``post_execute=`` hook if one was given."""
+        if self._post_execute_hook is not None:
+            self._post_execute_hook(context, result)
+
     def execute(self, context: dict[str, Any]) -> Any:
         """Do the work; the return value becomes this task's XCom (``return_value``)."""
         raise NotImplementedError(f"{type(self).__name__} must implement execute(context)")
+
+    def render_template(
+        self, content: Any, context: Mapping[str, Any], jinja_env: Any = None, seen_oids: Any = None
+    ) -> Any:
+        """Render ``content`` (a string, or the strings inside lists, tuples and dicts) with
+        ``context`` and this task's DAG's template settings, as Airflow's ``render_template``."""
+        return templater.render(self, content, context)
 
     # -- mapping
     @classmethod

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tradewind.definitions import _context
+from tradewind.definitions import _context, assets, compat_warnings, taskflow
 from tradewind.definitions.abstractoperator import validate_id
+from tradewind.definitions.compat_warnings import ImportWarnings
 from tradewind.definitions.params import DagParam, Param
 from tradewind.definitions.taskgroup import TaskGroup
 from tradewind.definitions.timetables import Timetable, current_schedule_defaults, timetable_for
@@ -71,8 +72,21 @@ class DAG:
         jinja_environment_kwargs: dict[str, Any] | None = None,
         max_consecutive_failed_dag_runs: int = 0,
         timetable: Timetable | None = None,
+        fail_fast: bool = False,
+        sla_miss_callback: Any = None,
+        deadline: Any = None,
+        default_view: str | None = None,
+        orientation: str | None = None,
+        template_undefined: Any = None,
+        disable_bundle_versioning: bool = False,
     ) -> None:
         self.dag_id = validate_id(dag_id, "dag_id")
+        self.import_warnings = ImportWarnings()
+        for name in compat_warnings.given(locals(), compat_warnings.DAG_ARGUMENTS):
+            self.import_warnings.dag_argument(name)
+        self.fail_fast = fail_fast
+        self.template_undefined = template_undefined
+        self.edge_info: dict[tuple[str, str], dict[str, str]] = {}
         if schedule is not _NOTSET and schedule_interval is not _NOTSET:
             raise DagDefinitionError(
                 f"DAG '{dag_id}': pass schedule or schedule_interval, not both (schedule_interval is its old name)"
@@ -87,7 +101,9 @@ class DAG:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"DAG '{dag_id}': end_date {self.end_date} is before start_date {self.start_date}")
         self.timezone = self.start_date.tzinfo if self.start_date else UTC
-        self.timetable = timetable_for(schedule, self.timezone, schedule_interval=old_argument)
+        self.timetable = timetable_for(
+            assets.schedule_of(schedule, self.import_warnings), self.timezone, schedule_interval=old_argument
+        )
         # a manual run triggered without a logical date gets the trigger time as one (Airflow 2),
         # or none and no data interval for a DAG of a file written for Airflow 3 (docs/adr/0008)
         self.logical_date_on_trigger = not current_schedule_defaults().airflow3 or old_argument
@@ -135,6 +151,18 @@ class DAG:
             raise DagDefinitionError(f"task_id '{task.task_id}' is already used as a group_id in DAG '{self.dag_id}'")
         self.task_dict[task.task_id] = task
         task.dag = self
+
+    def set_edge_info(self, upstream_task_id: str, downstream_task_id: str, info: dict[str, str]) -> None:
+        """Metadata of one edge (``Label``): shown by ``dags show``, kept in the stored version."""
+        self.edge_info[(upstream_task_id, downstream_task_id)] = dict(info)
+
+    def get_edge_info(self, upstream_task_id: str, downstream_task_id: str) -> dict[str, str]:
+        return self.edge_info.get((upstream_task_id, downstream_task_id), {})
+
+    @property
+    def task(self) -> Any:
+        """``@dag.task``: ``@task`` for this DAG object (tasks join it wherever they are called)."""
+        return _BoundTaskDecorators(taskflow.task, self)
 
     def __enter__(self) -> DAG:
         _context.push_dag(self)
@@ -225,6 +253,21 @@ class DAG:
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
+
+
+class _BoundTaskDecorators:
+    """``dag.task``, ``dag.task.branch`` ...: the task decorators with ``dag=`` given."""
+
+    def __init__(self, decorators: Any, dag: DAG) -> None:
+        self._decorators = decorators
+        self._dag = dag
+
+    def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        return self._decorators(python_callable, dag=self._dag, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        decorator = getattr(self._decorators, name)
+        return functools.partial(decorator, dag=self._dag)
 
 
 def dag(dag_id: str | Callable[..., Any] | None = None, **dag_kwargs: Any) -> Any:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 class DependencyMixin:
     """Subclasses say which operators are their ``roots`` (entered first) and ``leaves`` (left last)."""
 
+    _links_later = False
+
     @property
     def roots(self) -> list[AbstractOperator]:
         raise NotImplementedError
@@ -26,6 +28,9 @@ class DependencyMixin:
 
     def set_downstream(self, other: DependencyMixin | Sequence[DependencyMixin]) -> None:
         for target in _as_list(other):
+            if target._links_later:  # a Label: the edge is made when its other side is known
+                target.set_upstream(self)
+                continue
             for leaf in self.leaves:
                 for root in target.roots:
                     leaf._add_edge_to(root)
@@ -84,6 +89,18 @@ def chain(*elements: Any) -> None:
                 _as_list(up)[0].set_downstream(downstream)
         else:
             _as_list(upstream)[0].set_downstream(downstream)
+
+
+def chain_linear(*elements: Any) -> None:
+    """Every task of each element becomes upstream of every task of the next element.
+
+    >>> chain_linear(a, [b, c], [d, e], f)   # a>>b, a>>c, b>>d, b>>e, c>>d, c>>e, d>>f, e>>f
+    """
+    if len(elements) < 2:
+        raise DagDefinitionError("chain_linear() needs at least two elements to chain")
+    for upstream, downstream in pairwise(elements):
+        for up in _as_list(upstream):
+            up.set_downstream(downstream)
 
 
 def cross_downstream(from_tasks: Sequence[Any], to_tasks: Any) -> None:

@@ -13,6 +13,7 @@ scheduler needs only their lengths; a worker reads the values from its own impor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -103,6 +104,20 @@ def _seconds(value: timedelta | None) -> float | None:
 
 
 def _task(task: AbstractOperator) -> dict[str, Any]:
+    node = _task_fields(task)
+    # written only when set, so that DAGs without them keep their version hash
+    if task.priority_weight != 1 or task.weight_rule != "downstream":
+        node["priority_weight"] = task.priority_weight
+        node["weight_rule"] = str(task.weight_rule)
+    if task.is_setup:
+        node["setup"] = True
+    if task.is_teardown:
+        node["teardown"] = True
+        node["fail_dagrun"] = bool(task.on_failure_fail_dagrun)
+    return node
+
+
+def _task_fields(task: AbstractOperator) -> dict[str, Any]:
     group = task.task_group
     return {
         "task_id": task.task_id,
@@ -142,8 +157,23 @@ def _groups(dag: DAG) -> list[dict[str, Any]]:
 
 def _param(value: Any) -> dict[str, Any]:
     if isinstance(value, Param):
-        return {"param": True, "default": value.value, "description": value.description, "schema": value.schema}
+        return {
+            "param": True,
+            "default": value.value,
+            "description": value.description,
+            "schema": _text_keys(value.schema),
+        }
     return {"param": False, "default": value}
+
+
+def _text_keys(value: Any) -> Any:
+    """Dict keys as JSON writes them (``values_display={1: "One", None: ...}`` keyed 1, None mixed):
+    text, so that the canonical JSON can sort them."""
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else json.dumps(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def serialize_dag(dag: DAG) -> dict[str, Any]:
@@ -174,6 +204,12 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         "groups": _groups(dag),
         "tasks": [_task(task) for task in dag.topological_sort()],
     }
+    # written only when there are some, so that other DAGs keep their version hash
+    labels = [[up, down, info["label"]] for (up, down), info in sorted(dag.edge_info.items()) if "label" in info]
+    if labels:
+        data["edge_labels"] = labels
+    if dag.import_warnings:
+        data["warnings"] = dag.import_warnings.messages()
     if not dag.logical_date_on_trigger:  # kept only when set: other DAGs keep their version hash
         data["logical_date_on_trigger"] = False
     try:
@@ -292,6 +328,11 @@ class SerializedTask:
         self.expand_input: ExpandInput | None = read_expand_input(node["expand"]) if node["expand"] else None
         self.whole_inputs: frozenset[tuple[str, str]] = frozenset((t, k) for t, k in node["whole_inputs"])
         self.doc_md: str | None = node.get("doc_md")
+        self.priority_weight: int = node.get("priority_weight", 1)
+        self.weight_rule: str = node.get("weight_rule", "downstream")
+        self.is_setup: bool = node.get("setup", False)
+        self.is_teardown: bool = node.get("teardown", False)
+        self.on_failure_fail_dagrun: bool = node.get("fail_dagrun", False)
         self.mapped_group: SerializedTaskGroup | None = None
         group = groups.get(self.group_id) if self.group_id else None
         while group is not None:  # the innermost mapped group around the task, if any
@@ -306,6 +347,21 @@ class SerializedTask:
 
     def __repr__(self) -> str:
         return f"<SerializedTask({self.operator_name}): {self.task_id}>"
+
+
+def effective_priority(tasks: dict[str, SerializedTask], task_id: str) -> int:
+    task = tasks[task_id]
+    if task.weight_rule == "absolute":
+        return task.priority_weight
+    upstream = task.weight_rule == "upstream"
+    seen: set[str] = set()
+    pending = list(task.upstream_task_ids if upstream else task.downstream_task_ids)
+    while pending:
+        other = pending.pop()
+        if other not in seen:
+            seen.add(other)
+            pending.extend(tasks[other].upstream_task_ids if upstream else tasks[other].downstream_task_ids)
+    return task.priority_weight + sum(tasks[t].priority_weight for t in seen)
 
 
 class SerializedDAG:
@@ -334,11 +390,22 @@ class SerializedDAG:
             for name, p in data["params"].items()
         }
         self.groups = {g["group_id"]: SerializedTaskGroup(g) for g in data["groups"]}
+        self.edge_labels: dict[tuple[str, str], str] = {(u, d): label for u, d, label in data.get("edge_labels", [])}
+        self.import_warnings: list[str] = list(data.get("warnings", []))
         self._order = [SerializedTask(node, self.groups) for node in data["tasks"]]
         self.task_dict: dict[str, SerializedTask] = {t.task_id: t for t in self._order}
         for task in self._order:
             for upstream in task.upstream_task_ids:
                 self.task_dict[upstream].downstream_task_ids.add(task.task_id)
+
+    @functools.cached_property
+    def priorities(self) -> dict[str, int] | None:
+        """Each task's effective priority weight (Airflow's weight rules: its own weight plus its
+        downstream tasks' for "downstream", upstream tasks' for "upstream", its own for
+        "absolute"), or None when no task sets one, so ready work keeps its order."""
+        if all(t.priority_weight == 1 and t.weight_rule == "downstream" for t in self._order):
+            return None
+        return {t.task_id: effective_priority(self.task_dict, t.task_id) for t in self._order}
 
     @classmethod
     def from_dag(cls, dag: DAG) -> SerializedDAG:

@@ -16,6 +16,7 @@ class TaskInstanceState(StrEnum):
     SKIPPED = "skipped"
     UPSTREAM_FAILED = "upstream_failed"
     UP_FOR_RETRY = "up_for_retry"
+    UP_FOR_RESCHEDULE = "up_for_reschedule"  # a sensor in reschedule mode, waiting for its next poke
     REMOVED = "removed"
 
     @property
@@ -55,6 +56,7 @@ class TriggerRule(StrEnum):
     NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
     NONE_SKIPPED = "none_skipped"
     ALWAYS = "always"
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"  # a teardown's rule (see setup_teardown.py)
 
     @classmethod
     def parse(cls, value: str | TriggerRule) -> TriggerRule:

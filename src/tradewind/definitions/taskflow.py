@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tradewind.definitions import _context
+from tradewind.definitions.baseoperator import BaseOperator
+from tradewind.definitions.context_keys import with_optional_context_keys
 from tradewind.definitions.mapping import (
     UNMAPPABLE_ARGUMENTS,
     DictOfListsExpandInput,
@@ -25,14 +27,21 @@ from tradewind.definitions.mapping import (
     function_argument_check,
 )
 from tradewind.definitions.operators.bash import BashOperator
+from tradewind.definitions.operators.external_python import (
+    DecoratedBranchExternalPythonOperator,
+    DecoratedBranchVirtualenvOperator,
+    DecoratedExternalPythonOperator,
+    DecoratedVirtualenvOperator,
+)
 from tradewind.definitions.operators.python import (
     BranchPythonOperator,
     PythonOperator,
     ShortCircuitOperator,
     call_with_context,
 )
+from tradewind.definitions.sensors import DecoratedSensorOperator
 from tradewind.definitions.xcom_arg import XComArg
-from tradewind.errors import MappingError
+from tradewind.errors import MappingError, TaskSkipped
 
 
 class DecoratedPythonOperator(PythonOperator):
@@ -101,7 +110,7 @@ class TaskFunction:
     def __init__(
         self,
         function: Callable[..., Any],
-        operator_class: type[PythonOperator] | type[DecoratedBashOperator],
+        operator_class: type[BaseOperator],
         task_kwargs: dict[str, Any],
         partial_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -109,7 +118,7 @@ class TaskFunction:
         self.operator_class = operator_class
         self.task_kwargs = task_kwargs
         self.partial_kwargs = dict(partial_kwargs or {})
-        self.signature = inspect.signature(function)
+        self.signature = with_optional_context_keys(inspect.signature(function))
         functools.update_wrapper(self, function)
 
     @property
@@ -221,5 +230,109 @@ class _TaskDecorators:
     def bash(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self._make(DecoratedBashOperator, python_callable, kwargs)
 
+    def sensor(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """The function is the sensor's ``poke``: True or a ``PokeReturnValue`` ends the wait."""
+        return self._make(DecoratedSensorOperator, python_callable, kwargs)
+
+    def external_python(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """Run the function in another Python interpreter (``python=`` its path)."""
+        return self._make(DecoratedExternalPythonOperator, python_callable, kwargs)
+
+    def virtualenv(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """Run the function in a fresh virtual environment with ``requirements`` installed."""
+        return self._make(DecoratedVirtualenvOperator, python_callable, kwargs)
+
+    def branch_external_python(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """``@task.branch`` run in another Python interpreter (``python=`` its path)."""
+        return self._make(DecoratedBranchExternalPythonOperator, python_callable, kwargs)
+
+    def branch_virtualenv(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """``@task.branch`` run in a fresh virtual environment."""
+        return self._make(DecoratedBranchVirtualenvOperator, python_callable, kwargs)
+
+    @staticmethod
+    def run_if(condition: Callable[[dict[str, Any]], Any], skip_message: str | None = None) -> Any:
+        """Over ``@task``: run the task only when ``condition(context)`` is true, else skip it."""
+        return _conditional("run_if", condition, skip_message, run_when=True)
+
+    @staticmethod
+    def skip_if(condition: Callable[[dict[str, Any]], Any], skip_message: str | None = None) -> Any:
+        """Over ``@task``: skip the task when ``condition(context)`` is true."""
+        return _conditional("skip_if", condition, skip_message, run_when=False)
+
+
+def _conditional(name: str, condition: Callable[[dict[str, Any]], Any], message: str | None, run_when: bool) -> Any:
+    if not callable(condition):
+        raise TypeError(f"@task.{name}() takes a function of the context, got {type(condition).__name__}")
+
+    def decorate(task_function: Any) -> TaskFunction:
+        if not isinstance(task_function, TaskFunction):
+            raise TypeError(f"@task.{name} must be placed above @task (decorate the function with @task first)")
+        previous = task_function.task_kwargs.get("pre_execute")
+
+        def check(context: dict[str, Any]) -> None:
+            if bool(condition(context)) is not run_when:
+                raise TaskSkipped(message or f"{name} condition of task '{context['ti'].task_id}' said to skip")
+            if previous is not None:
+                previous(context)
+
+        return task_function.override(pre_execute=check)
+
+    return decorate
+
 
 task = _TaskDecorators()
+
+
+class _SetupTeardownFunction(TaskFunction):
+    """What ``@setup`` and ``@teardown`` return: each call adds a setup (or teardown) task."""
+
+    role = "setup"
+    on_failure_fail_dagrun: bool | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        output = super().__call__(*args, **kwargs)
+        if self.role == "setup":
+            return output.as_setup()
+        return output.as_teardown(on_failure_fail_dagrun=self.on_failure_fail_dagrun)
+
+    def override(self, **task_kwargs: Any) -> TaskFunction:
+        copy = _SetupTeardownFunction(
+            self.function, self.operator_class, {**self.task_kwargs, **task_kwargs}, self.partial_kwargs
+        )
+        copy.role, copy.on_failure_fail_dagrun = self.role, self.on_failure_fail_dagrun
+        return copy
+
+
+def setup(python_callable: Callable[..., Any] | TaskFunction | None = None, **kwargs: Any) -> Any:
+    """``@setup``: a task that prepares what others use (see setup_teardown.py). Also over ``@task.bash``."""
+
+    def decorate(fn: Callable[..., Any] | TaskFunction) -> _SetupTeardownFunction:
+        return _role_function(fn, "setup", None, kwargs)
+
+    return decorate(python_callable) if python_callable is not None else decorate
+
+
+def teardown(
+    python_callable: Callable[..., Any] | TaskFunction | None = None,
+    *,
+    on_failure_fail_dagrun: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """``@teardown``: a task that releases what a setup prepared; it runs even when work fails."""
+
+    def decorate(fn: Callable[..., Any] | TaskFunction) -> _SetupTeardownFunction:
+        return _role_function(fn, "teardown", on_failure_fail_dagrun, kwargs)
+
+    return decorate(python_callable) if python_callable is not None else decorate
+
+
+def _role_function(
+    fn: Callable[..., Any] | TaskFunction, role: str, fail_dagrun: bool | None, kwargs: dict[str, Any]
+) -> _SetupTeardownFunction:
+    if isinstance(fn, TaskFunction):  # @setup over @task.bash and the like
+        made = _SetupTeardownFunction(fn.function, fn.operator_class, {**fn.task_kwargs, **kwargs}, fn.partial_kwargs)
+    else:
+        made = _SetupTeardownFunction(fn, DecoratedPythonOperator, kwargs)
+    made.role, made.on_failure_fail_dagrun = role, fail_dagrun
+    return made

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tradewind.definitions import setup_teardown
 from tradewind.definitions.dependencies import DependencyMixin
 
 if TYPE_CHECKING:
@@ -35,6 +36,12 @@ class XComSource(Protocol):
 
 class XComArg(DependencyMixin):
     """Base of all output references. Subclasses say how to resolve and how long they are."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # ``XComArg(task)`` / ``XComArg(operator=task, key=...)`` in DAG files: a task's output
+        if cls is XComArg:
+            return object.__new__(PlainXComArg)
+        return object.__new__(cls)
 
     def iter_plain(self) -> Iterator[PlainXComArg]:
         raise NotImplementedError
@@ -61,6 +68,24 @@ class XComArg(DependencyMixin):
     @property
     def leaves(self) -> list[AbstractOperator]:
         return self.roots
+
+    # -- setup and teardown: an output stands for the task that produces it
+    def as_setup(self) -> XComArg:
+        for task in self.roots:
+            setup_teardown.mark_setup(task)
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> XComArg:
+        for task in self.roots:
+            setup_teardown.mark_teardown(task, setups, on_failure_fail_dagrun)
+        return self
+
+    def __enter__(self) -> XComArg:
+        setup_teardown.enter_scope(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        setup_teardown.exit_scope()
 
     # -- derived references
     def map(self, fn: Callable[[Any], Any]) -> MapXComArg:

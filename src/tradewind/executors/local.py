@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from tradewind.config import conf, home, make_folders
+from tradewind.definitions.secrets import SecretsSource
 from tradewind.errors import ConfigError
 from tradewind.executors.local_worker import (
     GIVE_BACK,
@@ -187,6 +188,11 @@ class LocalExecutor:
         self._avg_duration: float | None = None
         self._fruitless_deaths = 0  # workers in a row that died before starting any item
         self._started = False
+        self._secrets: SecretsSource | None = None
+
+    def use_secrets(self, source: SecretsSource) -> None:
+        """Workers started from now on read Variables and Connections through ``source``."""
+        self._secrets = source
 
     # -- the executor interface
     def start(self) -> None:
@@ -256,7 +262,9 @@ class LocalExecutor:
         result_reader, result_writer = self._ctx.Pipe(duplex=False)
         progress = self._ctx.RawArray("q", [-1, -1])  # type: ignore[attr-defined]
         path = worker_sys_path()
-        setup = WorkerSetup(str(self.log_folder), dict(os.environ), path, self.log_file_mode, self.log_folder_mode)
+        setup = WorkerSetup(
+            str(self.log_folder), dict(os.environ), path, self.log_file_mode, self.log_folder_mode, self._secrets
+        )
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=worker_main,
             args=(task_reader, result_writer, progress, setup),

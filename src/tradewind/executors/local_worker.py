@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tradewind.config import PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE, conf, make_folders
+from tradewind.definitions import secrets
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.parsing_context import parsing_context
+from tradewind.definitions.secrets import SecretsSource
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader.dagbag import import_dag_file
 from tradewind.runtime.durable import result_from_log, result_line
@@ -164,6 +166,7 @@ class WorkerSetup:
     sys_path: list[str]
     log_file_mode: int = PRIVATE_FILE_MODE
     log_folder_mode: int = PRIVATE_FOLDER_MODE
+    secrets: SecretsSource | None = None  # where tasks read Variables and Connections (the store)
 
 
 def open_log(
@@ -415,6 +418,8 @@ def worker_main(tasks: Connection, results: Connection, progress: Any, setup: Wo
     # tasks finish, and stop(wait=False) can end a task's child processes too
     if hasattr(os, "setpgrp"):
         os.setpgrp()
+    if setup.secrets is not None:
+        secrets.install(setup.secrets)
     dags = DagCache()
     outbox = Outbox(results)
     inbox = Inbox(tasks, outbox)

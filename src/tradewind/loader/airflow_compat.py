@@ -19,6 +19,9 @@ from typing import Any
 
 import tradewind.definitions as d
 from tradewind import errors
+from tradewind.definitions import connection as _connection
+from tradewind.definitions import secrets as _secrets
+from tradewind.definitions import variable as _variable
 from tradewind.definitions.current_context import get_current_context
 from tradewind.definitions.mapping import MappedOperator
 from tradewind.definitions.parsing_context import get_parsing_context
@@ -149,6 +152,153 @@ for _prefix in ("airflow.timetables", "airflow.sdk.definitions.timetables"):
 _SDK.update({**_TT_TRIGGER, **_TT_INTERVAL, **_TT_EVENTS})
 
 
+# --- issue 9, the rest of the authoring surface (setup/teardown, sensors, branch operators,
+# labels, assets, type hints); see docs/airflow-compatibility.md and docs/adr/0011
+from tradewind.definitions import airflow_types as _types  # noqa: E402
+from tradewind.definitions import assets as _assets  # noqa: E402
+from tradewind.definitions import sensors as _sensors  # noqa: E402
+from tradewind.definitions.dependencies import chain_linear  # noqa: E402
+from tradewind.definitions.edgemodifier import EdgeModifier, Label  # noqa: E402
+from tradewind.definitions.operators import branch as _branch  # noqa: E402
+from tradewind.definitions.operators import external_python as _external  # noqa: E402
+from tradewind.definitions.operators.python import SkipMixin  # noqa: E402
+from tradewind.definitions.taskflow import setup, teardown  # noqa: E402
+
+COMPATIBILITY_PAGE = "docs/airflow-compatibility.md"
+_SETUP_TEARDOWN: dict[str, Any] = {"setup": setup, "teardown": teardown}
+_LABEL: dict[str, Any] = {"Label": Label, "EdgeModifier": EdgeModifier}
+_CHAINS: dict[str, Any] = {"chain": d.chain, "chain_linear": chain_linear, "cross_downstream": d.cross_downstream}
+_ASSETS: dict[str, Any] = {
+    "Asset": _assets.Asset,
+    "AssetAlias": _assets.AssetAlias,
+    "AssetAll": _assets.AssetAll,
+    "AssetAny": _assets.AssetAny,
+    "Metadata": _assets.Metadata,
+}
+_DATASETS: dict[str, Any] = {
+    "Dataset": _assets.Dataset,
+    "DatasetAlias": _assets.DatasetAlias,
+    "DatasetAll": _assets.DatasetAll,
+    "DatasetAny": _assets.DatasetAny,
+}
+_SENSOR_BASE: dict[str, Any] = {
+    "BaseSensorOperator": _sensors.BaseSensorOperator,
+    "PokeReturnValue": _sensors.PokeReturnValue,
+}
+_PYTHON_SENSOR: dict[str, Any] = {"PythonSensor": _sensors.PythonSensor}
+_FILE_SENSOR: dict[str, Any] = {"FileSensor": _sensors.FileSensor}
+_TIME_SENSOR: dict[str, Any] = {"TimeSensor": _sensors.TimeSensor, "TimeSensorAsync": _sensors.TimeSensorAsync}
+_TIME_DELTA_SENSOR: dict[str, Any] = {
+    "TimeDeltaSensor": _sensors.TimeDeltaSensor,
+    "TimeDeltaSensorAsync": _sensors.TimeDeltaSensorAsync,
+    "WaitSensor": _sensors.WaitSensor,
+}
+_DATE_TIME_SENSOR: dict[str, Any] = {
+    "DateTimeSensor": _sensors.DateTimeSensor,
+    "DateTimeSensorAsync": _sensors.DateTimeSensorAsync,
+}
+_BRANCH: dict[str, Any] = {"BaseBranchOperator": _branch.BaseBranchOperator, "SkipMixin": SkipMixin}
+_LATEST_ONLY: dict[str, Any] = {"LatestOnlyOperator": _branch.LatestOnlyOperator}
+_WEEKDAY: dict[str, Any] = {"BranchDayOfWeekOperator": _branch.BranchDayOfWeekOperator, "WeekDay": _branch.WeekDay}
+_DATETIME_BRANCH: dict[str, Any] = {"BranchDateTimeOperator": _branch.BranchDateTimeOperator}
+_PYTHON_MORE: dict[str, Any] = {
+    "ExternalPythonOperator": _external.ExternalPythonOperator,
+    "PythonVirtualenvOperator": _external.PythonVirtualenvOperator,
+    "is_venv_installed": _external.is_venv_installed,
+    "BranchExternalPythonOperator": _external.BranchExternalPythonOperator,
+    "BranchPythonVirtualenvOperator": _external.BranchPythonVirtualenvOperator,
+}
+_MORE_EXCEPTIONS: dict[str, Any] = {**_EXCEPTIONS, "AirflowSensorTimeout": errors.AirflowSensorTimeout}
+_TYPES: dict[str, Any] = {"Context": _types.Context}
+_TASK_INSTANCE: dict[str, Any] = {"TaskInstance": _types.TaskInstance}
+
+_SDK.update(
+    {
+        **_SETUP_TEARDOWN,
+        **_LABEL,
+        **_CHAINS,
+        **_ASSETS,
+        **_SENSOR_BASE,
+        **_TYPES,
+        "literal": _types.literal,
+        "ParamsDict": _types.ParamsDict,
+        "DagRunState": DagRunState,
+        "TaskInstanceState": TaskInstanceState,
+    }
+)
+_EXCEPTIONS.update(_MORE_EXCEPTIONS)
+_PYTHON.update(_PYTHON_MORE)
+MODULES["airflow"].update({**_DATASETS, "Asset": _assets.Asset})
+MODULES["airflow.decorators"].update(_SETUP_TEARDOWN)
+MODULES["airflow.models"].update({**_TASK_INSTANCE, "DagRun": _types.DagRun})
+MODULES["airflow.models.baseoperator"].update(_CHAINS)
+MODULES["airflow.utils.helpers"].update(_CHAINS)
+MODULES.update(
+    {
+        "airflow.sdk.exceptions": _EXCEPTIONS,
+        "airflow.sdk.bases": {},
+        "airflow.sdk.bases.operator": {"BaseOperator": d.BaseOperator, **_CHAINS},
+        "airflow.sdk.bases.sensor": _SENSOR_BASE,
+        "airflow.sdk.definitions.asset": _ASSETS,
+        "airflow.sdk.definitions.asset.metadata": {"Metadata": _assets.Metadata},
+        "airflow.sdk.definitions.edges": _LABEL,
+        "airflow.sdk.definitions.template": {"literal": _types.literal},
+        "airflow.sdk.definitions.context": {**_TYPES, "get_current_context": get_current_context},
+        "airflow.sdk.definitions.param": {"Param": d.Param, "ParamsDict": _types.ParamsDict},
+        "airflow.sdk.definitions.taskgroup": {"TaskGroup": d.TaskGroup},
+        "airflow.sdk.definitions.xcom_arg": {"XComArg": XComArg},
+        "airflow.models.taskinstance": _TASK_INSTANCE,
+        "airflow.models.dagrun": {"DagRun": _types.DagRun},
+        "airflow.utils.context": {**_TYPES, "get_current_context": get_current_context},
+        "airflow.utils.edgemodifier": _LABEL,
+        "airflow.utils.template": {"literal": _types.literal},
+        "airflow.utils.weekday": {"WeekDay": _branch.WeekDay},
+        "airflow.datasets": _DATASETS,
+        "airflow.datasets.metadata": {"Metadata": _assets.Metadata},
+        "airflow.assets": _ASSETS,
+        "airflow.sensors": {},
+        "airflow.sensors.base": _SENSOR_BASE,
+        "airflow.sensors.base_sensor_operator": _SENSOR_BASE,
+        "airflow.sensors.python": _PYTHON_SENSOR,
+        "airflow.sensors.filesystem": _FILE_SENSOR,
+        "airflow.sensors.time_sensor": _TIME_SENSOR,
+        "airflow.sensors.time_delta": _TIME_DELTA_SENSOR,
+        "airflow.sensors.date_time": _DATE_TIME_SENSOR,
+        "airflow.operators.branch": _BRANCH,
+        "airflow.operators.latest_only": _LATEST_ONLY,
+        "airflow.operators.weekday": _WEEKDAY,
+        "airflow.operators.datetime": _DATETIME_BRANCH,
+        "airflow.providers.standard.operators.branch": _BRANCH,
+        "airflow.providers.standard.operators.latest_only": _LATEST_ONLY,
+        "airflow.providers.standard.operators.weekday": _WEEKDAY,
+        "airflow.providers.standard.operators.datetime": _DATETIME_BRANCH,
+        "airflow.providers.standard.sensors": {},
+        "airflow.providers.standard.sensors.python": _PYTHON_SENSOR,
+        "airflow.providers.standard.sensors.filesystem": _FILE_SENSOR,
+        "airflow.providers.standard.sensors.time": _TIME_SENSOR,
+        "airflow.providers.standard.sensors.time_delta": _TIME_DELTA_SENSOR,
+        "airflow.providers.standard.sensors.date_time": _DATE_TIME_SENSOR,
+        "airflow.providers.standard.utils": {},
+        "airflow.providers.standard.utils.weekday": {"WeekDay": _branch.WeekDay},
+        "airflow.sensors.bash": {"BashSensor": _sensors.BashSensor},
+        "airflow.sensors.weekday": {"DayOfWeekSensor": _sensors.DayOfWeekSensor},
+        "airflow.providers.standard.sensors.bash": {"BashSensor": _sensors.BashSensor},
+        "airflow.providers.standard.sensors.weekday": {"DayOfWeekSensor": _sensors.DayOfWeekSensor},
+        "airflow.models.param": {"Param": d.Param, "ParamsDict": _types.ParamsDict},
+        "airflow.providers.common": {},
+        "airflow.providers.common.compat": {},
+        "airflow.providers.common.compat.sdk": {
+            **_SDK,
+            **_EXCEPTIONS,
+            **_BRANCH,
+            "MappedOperator": MappedOperator,
+            "XCOM_RETURN_KEY": "return_value",
+        },
+    }
+)
+# --- end of issue 9's block
+
+
 class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if fullname != "airflow" and not fullname.startswith("airflow."):
@@ -156,7 +306,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if fullname not in MODULES:
             raise ModuleNotFoundError(
                 f"No module named {fullname!r}: tradewind runs DAG files without Airflow installed and "
-                f"provides only these airflow modules: {', '.join(sorted(m for m in MODULES if MODULES[m]))}",
+                f"does not provide the Airflow module {fullname} (see {COMPATIBILITY_PAGE} for what it "
+                f"provides and what it does not)",
                 name=fullname,
             )
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
@@ -167,6 +318,22 @@ class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         module.__path__ = []
         module.__dict__.update(MODULES[module.__name__])
+        module.__getattr__ = _missing_name(module.__name__)  # type: ignore[method-assign]
+
+
+def _missing_name(module_name: str) -> Any:
+    """``from airflow.x import Name`` of a name tradewind lacks: an ImportError naming it."""
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        raise ImportError(
+            f"cannot import name {name!r} from {module_name!r}: tradewind does not provide the Airflow name "
+            f"{module_name}.{name} (see {COMPATIBILITY_PAGE} for what it provides and what it does not)",
+            name=module_name,
+        )
+
+    return __getattr__
 
 
 _finder = _AliasFinder()
@@ -186,3 +353,34 @@ def install() -> bool:
         return False
     sys.meta_path.insert(0, _finder)
     return True
+
+
+# --- issue 9 part B: Variables, Connections, BaseHook and secret masking
+_VARIABLE = {"Variable": _variable.Variable}
+_CONNECTION = {"Connection": _connection.Connection}
+_HOOK = {"BaseHook": _connection.BaseHook}
+_MASKING = {"mask_secret": _secrets.mask_secret}
+_VARIABLES_AND_CONNECTIONS: dict[str, dict[str, Any]] = {
+    "airflow": _VARIABLE,
+    "airflow.models": {**_VARIABLE, **_CONNECTION},
+    "airflow.models.variable": _VARIABLE,
+    "airflow.models.connection": _CONNECTION,
+    "airflow.sdk": {**_VARIABLE, **_CONNECTION, **_HOOK},
+    "airflow.sdk.definitions.variable": _VARIABLE,
+    "airflow.sdk.definitions.connection": _CONNECTION,
+    "airflow.sdk.bases": {},
+    "airflow.sdk.bases.hook": _HOOK,
+    "airflow.sdk.log": _MASKING,
+    "airflow.sdk.execution_time": {},
+    "airflow.sdk.execution_time.secrets_masker": _MASKING,
+    "airflow.hooks": {},
+    "airflow.hooks.base": _HOOK,
+    "airflow.hooks.base_hook": _HOOK,
+    "airflow.utils.log": {},
+    "airflow.utils.log.secrets_masker": _MASKING,
+    "airflow.providers.common": {},
+    "airflow.providers.common.compat": {},
+    "airflow.providers.common.compat.sdk": {**_VARIABLE, **_CONNECTION, **_HOOK},
+}
+for _module, _names in _VARIABLES_AND_CONNECTIONS.items():
+    MODULES.setdefault(_module, {}).update(_names)

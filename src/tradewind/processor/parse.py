@@ -17,11 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tradewind.definitions import secrets
 from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.definitions.timetables.serialization import precomputing_at, refresh_after
 from tradewind.errors import DagDefinitionError
 from tradewind.loader import reported
 from tradewind.loader.dagbag import import_dag_file
+from tradewind.store.secrets import existing_store_secrets
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -114,6 +116,9 @@ def child_main(conn: Any, path: str, root: str, timeout: float, memory_mb: int, 
     processor's clock (ISO), which a user's own timetable is asked from."""
     os.environ.clear()
     os.environ.update(env)
+    source = existing_store_secrets()  # top-level Variable.get reads the store too, as in Airflow
+    if source is not None:
+        secrets.install(source)
     try:
         result = parse_in_child(path, root, timeout, memory_mb, datetime.fromisoformat(now))
         payload = json.dumps(result).encode()

@@ -3,11 +3,16 @@ returns it while the task runs (definitions/current_context.py)."""
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from tradewind.config import conf as config
+from tradewind.definitions.connection import ConnectionsInTemplates
+from tradewind.definitions.variable import VariablesInTemplates
 from tradewind.runtime.work import RunContext
 
 if TYPE_CHECKING:
@@ -22,14 +27,70 @@ def _pendulum(value: datetime | None) -> Any:
 
 
 def _ds_add(ds: str, days: int) -> str:
-    return (datetime.strptime(ds, "%Y-%m-%d") + timedelta(days=days)).strftime("%Y-%m-%d")
+    if not days:
+        return str(ds)
+    return (datetime.strptime(str(ds), "%Y-%m-%d") + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
 def _ds_format(ds: str, input_format: str, output_format: str) -> str:
-    return datetime.strptime(ds, input_format).strftime(output_format)
+    return datetime.strptime(str(ds), input_format).strftime(output_format)
 
 
-MACROS = SimpleNamespace(datetime=datetime, timedelta=timedelta, ds_add=_ds_add, ds_format=_ds_format)
+def _ds_format_locale(ds: str, input_format: str, output_format: str, locale: Any = None) -> str:
+    try:
+        from babel.dates import LC_TIME, format_datetime
+    except ImportError:
+        raise ImportError("macros.ds_format_locale needs Babel: pip install babel") from None
+    moment = datetime.strptime(str(ds), input_format)
+    return str(format_datetime(moment, output_format, locale=locale or LC_TIME or "en_US"))
+
+
+def _datetime_diff_for_humans(dt: Any, since: Any = None) -> str:
+    import pendulum
+
+    return str(pendulum.instance(dt).diff_for_humans(since))
+
+
+class _Macros(SimpleNamespace):
+    """``macros`` in templates, as Airflow's: date helpers and a few modules (imported when used)."""
+
+    _MODULES = {"dateutil": "python-dateutil", "yaml": "pyyaml"}  # module -> what to pip install
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._MODULES:
+            raise AttributeError(f"macros has no attribute {name!r}")
+        import importlib
+
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            raise ImportError(f"macros.{name} needs {self._MODULES[name]}: pip install {self._MODULES[name]}") from None
+        if name == "dateutil":
+            importlib.import_module("dateutil.relativedelta")
+        setattr(self, name, module)
+        return module
+
+
+def _random() -> float:
+    import random
+
+    return random.random()
+
+
+MACROS = _Macros(
+    datetime=datetime,
+    timedelta=timedelta,
+    json=json,
+    time=time,
+    uuid=uuid,
+    random=_random,
+    ds_add=_ds_add,
+    ds_format=_ds_format,
+    ds_format_locale=_ds_format_locale,
+    datetime_diff_for_humans=_datetime_diff_for_humans,
+)
+VAR = VariablesInTemplates()
+CONN = ConnectionsInTemplates()
 
 
 _dates: list[Any] = [None, None]  # the last run's three dates, and their pendulum forms and texts
@@ -99,6 +160,8 @@ def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstan
         **_run_date_keys(run, logical_date, interval_start, interval_end),
         **texts,
         "macros": MACROS,
+        "var": VAR,
+        "conn": CONN,
         "test_mode": run.test_mode,
         "map_index_template": getattr(task, "map_index_template", None),
     }

@@ -44,6 +44,7 @@ def result_line(result: TaskResult) -> str:
         "retryable": result.retryable,
         "label": result.label,
         "skip_task_ids": list(result.skip_task_ids),
+        "reschedule_at": result.reschedule_at.isoformat() if result.reschedule_at else None,
         "error": None if result.error is None else [result.error.type, result.error.message, result.error.traceback],
     }
     return MARKER + json.dumps(record, default=str) + "\n"
@@ -83,6 +84,7 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             retryable=record["retryable"],
             label=record["label"],
             skip_task_ids=tuple(record["skip_task_ids"]),
+            reschedule_at=datetime.fromisoformat(record["reschedule_at"]) if record.get("reschedule_at") else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -10,10 +10,23 @@ from tradewind.definitions.mapping import NotMappable
 
 class ResultSequence(Sequence[Any]):
     """The results of a mapped task as a downstream task sees them: ordered by map index,
-    read-only, with len, iteration and indexing (like Airflow's lazy XCom sequence)."""
+    read-only, with len, iteration and indexing (like Airflow's lazy XCom sequence).
 
-    def __init__(self, values: Sequence[Any]) -> None:
+    ``indexes`` are the map indexes the values came from (instances that returned nothing are
+    left out of ``values``), for ``ti.xcom_pull(map_indexes=...)``; by default 0..n-1."""
+
+    def __init__(self, values: Sequence[Any], indexes: Sequence[int] | None = None) -> None:
         self._values = values
+        self.indexes = indexes
+
+    def at(self, map_index: int) -> Any:
+        """The value of instance ``map_index``, or None if it has none."""
+        if self.indexes is None:
+            return self._values[map_index] if 0 <= map_index < len(self._values) else None
+        for position, index in enumerate(self.indexes):
+            if index == map_index:
+                return self._values[position]
+        return None
 
     def __len__(self) -> int:
         return len(self._values)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.secrets import redact
 from tradewind.errors import TradewindError
 from tradewind.runtime.durable import MARKER, result_from_log
 
@@ -41,6 +42,7 @@ class TaskLogWriter:
         self._partial = ""
 
     def emit(self, level: str, message: str) -> None:
+        message = redact(message)  # passwords of connections read, sensitive variables (definitions/secrets.py)
         for line in message.splitlines() or [""]:
             self.sink.write(f"[{_stamp()}] {{{self.label}}} {level} - {line}\n")
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 from tradewind import serde
 from tradewind.definitions.current_context import reset_current_context, set_current_context
 from tradewind.definitions.mapping import MappedOperator
+from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
-from tradewind.errors import TaskFailedNoRetry, TaskSkipped, TaskTimeout, XComValueError
+from tradewind.errors import TaskFailedNoRetry, TaskRescheduled, TaskSkipped, TaskTimeout, XComValueError
+from tradewind.runtime.callbacks import callback_for, run_callbacks
 from tradewind.runtime.context import build_context
 from tradewind.runtime.inputs import InputsSource, ResultSequence
 from tradewind.runtime.logs import capture_task_output
@@ -56,7 +58,7 @@ class WorkerInputs(InputsSource):
         raw = super().value(task_id, key)
         if isinstance(raw, ResultSequence):
             items = [serde.rebuild(v) for v in raw]
-            value: Any = raw if all(a is b for a, b in zip(items, raw)) else ResultSequence(items)
+            value: Any = raw if all(a is b for a, b in zip(items, raw)) else ResultSequence(items, raw.indexes)
         else:
             value = serde.rebuild(raw)
         self._rebuilt[(task_id, key)] = value
@@ -88,8 +90,10 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     result: Any = None
     returned: Any = None
     pushed: dict[str, Any] = {}
-    operator: BaseOperator | None = None
+    reschedule_at: datetime | None = None
     context: dict[str, Any] | None = None
+    operator: Any = task
+    failure: BaseException | None = None
     with capture_task_output(log, key.display) as writer:
         writer.emit("INFO", f"Running {key.display} of DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number}")
         token = None
@@ -104,8 +108,14 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
                 timeout,
                 lambda: TaskTimeout(f"Task '{key.task_id}' timed out after {timeout:g} seconds (execution_timeout)"),
             ):
+                run_callbacks("on_execute_callback", operator.on_execute_callback, context, writer)
+                operator.pre_execute(context)
                 returned = operator.execute(context)
-            if operator.do_xcom_push and returned is not None:
+                operator.post_execute(context, returned)
+            # Airflow 3 ends an unmapped task that skips downstream tasks (a branch, a false
+            # short-circuit) before its return value is pushed: it stores none
+            skipping = bool(ti.skipped) and key.map_index < 0
+            if operator.do_xcom_push and returned is not None and not skipping:
                 if operator.multiple_outputs and not isinstance(returned, dict):
                     raise TypeError(
                         f"Task '{key.task_id}' has multiple_outputs=True, so it must return a dict, "
@@ -122,12 +132,18 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             state = TaskInstanceState.SKIPPED
             writer.emit("INFO", f"Skipping: {exc}")
             label = _label_anyway(operator, context, key.map_index)
+        except TaskRescheduled as exc:
+            state = TaskInstanceState.UP_FOR_RESCHEDULE
+            reschedule_at = exc.reschedule_at if isinstance(exc.reschedule_at, datetime) else None
+            writer.emit("INFO", str(exc))
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
             state = TaskInstanceState.FAILED
+            failure = exc
             retryable = not isinstance(exc, TaskFailedNoRetry)
-            error = ErrorInfo(type(exc).__name__, str(exc), traceback.format_exc())
+            # shown by dags test and stored: masked like the log (definitions/secrets.py)
+            error = ErrorInfo(type(exc).__name__, redact(str(exc)), redact(traceback.format_exc()))
             writer.emit("ERROR", f"Task failed with {type(exc).__name__}: {exc}")
             writer.emit("ERROR", error.traceback.rstrip())
             label = _label_anyway(operator, context, key.map_index)
@@ -137,6 +153,15 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         if state is TaskInstanceState.SUCCESS:
             shown = "" if result is None else f" Returned value was: {_short(returned)}"
             writer.emit("INFO", f"Marking task as SUCCESS.{shown}")
+        will_retry = retryable and key.try_number < item.max_tries
+        callback = callback_for(state, will_retry)
+        if callback is not None and context is not None:
+            token = set_current_context(context)
+            try:
+                extra = {"exception": failure} if failure is not None else {}
+                run_callbacks(callback, getattr(operator, callback, None), {**context, **extra}, writer)
+            finally:
+                reset_current_context(token)
     if state is not TaskInstanceState.SUCCESS:
         result, pushed = None, {}  # only a success hands values on
     xcoms = pushed
@@ -153,6 +178,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         retryable=retryable,
         label=label,
         skip_task_ids=tuple(ti.skipped) if state is TaskInstanceState.SUCCESS else (),
+        reschedule_at=reschedule_at,
     )
 
 

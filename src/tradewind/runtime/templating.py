@@ -7,8 +7,11 @@ templates (most TaskFlow tasks) pay nothing for it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tradewind.definitions import templater
+from tradewind.definitions.airflow_types import literal
 from tradewind.definitions.params import DagParam
 from tradewind.definitions.xcom_arg import XComArg
 from tradewind.runtime.inputs import InputsSource
@@ -35,9 +38,9 @@ def _environment(dag: DAG | None) -> Any:
             searchpath.append(os.path.dirname(dag.fileloc))
         searchpath.extend(dag.template_searchpath)
     options: dict[str, Any] = {
-        "undefined": jinja2.StrictUndefined,
+        "undefined": (dag.template_undefined if dag is not None else None) or jinja2.StrictUndefined,
         "loader": jinja2.FileSystemLoader(searchpath or ["."]),
-        "keep_trailing_newline": True,
+        "extensions": ["jinja2.ext.do"],  # Airflow 3's environment: {% do %}, no trailing newline kept
         **(dag.jinja_environment_kwargs if dag else {}),
     }
     native = dag is not None and dag.render_template_as_native_obj
@@ -49,6 +52,7 @@ def _environment(dag: DAG | None) -> Any:
             "ds_nodash": lambda value: value.strftime("%Y%m%d"),
             "ts": lambda value: value.isoformat(),
             "ts_nodash": lambda value: value.strftime("%Y%m%dT%H%M%S"),
+            "ts_nodash_with_tz": lambda value: value.isoformat().replace("-", "").replace(":", ""),
         }
     )
     if dag is not None:
@@ -79,6 +83,8 @@ def render_value(
     """Resolve task outputs and DAG params, and render strings, anywhere inside ``value``."""
     if isinstance(value, XComArg):
         return value.resolve(source)  # an upstream's value is data, never a template
+    if isinstance(value, literal):
+        return value.value  # airflow.sdk.literal: passed as it is, never rendered
     if isinstance(value, DagParam):
         return value.resolve_param(context["params"])
     if isinstance(value, str):
@@ -111,3 +117,11 @@ def render_template_fields(operator: BaseOperator, context: dict[str, Any], sour
         else:
             rendered = render_value(value, context, operator.dag, source, extensions)
         object.__setattr__(operator, field, rendered)
+
+
+def _render_for_operator(operator: Any, content: Any, context: Mapping[str, Any]) -> Any:
+    """``operator.render_template(content, context)`` (definitions/templater.py)."""
+    return render_value(content, dict(context), getattr(operator, "dag", None), InputsSource({}))
+
+
+templater.register(_render_for_operator)

@@ -40,6 +40,8 @@ class WorkItem:
     # ordered list of its instances' values (instances that returned None are left out).
     inputs: dict[tuple[str, str], Any] = field(default_factory=dict)
     max_tries: int = 1
+    # a sensor in reschedule mode: when its first poke started (its timeout counts from there)
+    rescheduled_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class TaskResult:
     retryable: bool = True
     label: str | None = None
     skip_task_ids: tuple[str, ...] = ()
+    reschedule_at: datetime | None = None  # state up_for_reschedule: when to run it again
     # the try never reached the task's code because of a fault of the machine (its log cannot
     # be written: disk full, permissions, read-only): the try is not used; the scheduler puts the
     # instance back and pauses before sending work again (``state`` is FAILED for any other reader)

@@ -42,6 +42,9 @@ class Admission:
         admitted: list[InstanceRecord] = []
         held: deque[InstanceRecord] = deque()
         per_task: Counter[str] = Counter()
+        weights = active.dag.priorities
+        if weights is not None and len(active.waiting) > 1:  # higher priority_weight first (stable)
+            active.waiting = deque(sorted(active.waiting, key=lambda r: -weights[r.task_id]))
         while active.waiting and active.in_flight + len(admitted) < active.dag.max_active_tasks:
             record = active.waiting.popleft()
             task = active.dag.task_dict[record.task_id]

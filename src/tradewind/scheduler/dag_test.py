@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from tradewind.definitions import secrets
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MappedOperator
@@ -24,6 +25,7 @@ from tradewind.runtime.work import RunContext, TaskResult, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.run_state import RunState
 from tradewind.store.models import DEFAULT_POOL, DEFAULT_POOL_SLOTS
+from tradewind.store.secrets import existing_store_secrets
 
 
 def run_context_for(
@@ -67,7 +69,9 @@ def make_run_context(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     interval = dag.timetable.infer_manual_data_interval(run_after=moment)
-    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, test_mode=True, run_after=moment)
+    # Airflow 3 gives test_mode as false under `dags test` too (its example
+    # example_passing_params_via_test_command relies on it)
+    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, run_after=moment)
 
 
 def pools_for_test(dag: SerializedDAG) -> dict[str, int]:
@@ -158,7 +162,8 @@ def test_dag(
     context = make_run_context(dag, logical_date, conf)
     state = RunState(dag, context, max_map_length=max_map_length)
     executor = InlineExecutor(lambda item: dag.task_dict[item.key.task_id], log)
-    return drive(state, executor, log, no_retry_delay=no_retry_delay)
+    with secrets.installed_for(existing_store_secrets()):  # Variables and Connections of the store
+        return drive(state, executor, log, no_retry_delay=no_retry_delay)
 
 
 def data_producers(dag: DAG, task_id: str) -> set[str]:
@@ -192,7 +197,8 @@ def test_task(
     state = RunState(dag, context, only=producers)
     if producers:
         quiet = io.StringIO()
-        drive(state, InlineExecutor(lambda item: dag.task_dict[item.key.task_id], quiet), quiet)
+        with secrets.installed_for(existing_store_secrets()):
+            drive(state, InlineExecutor(lambda item: dag.task_dict[item.key.task_id], quiet), quiet)
         for record in state.records():
             if record.state is not TaskInstanceState.SUCCESS:
                 log.write(f"[tasks test] upstream {record.task_id} ended {record.state}; its output is missing\n")
@@ -208,4 +214,5 @@ def test_task(
         raise TradewindError(f"Task '{task_id}' is not mapped: leave out --map-index")
     key = TaskInstanceKey(dag.dag_id, context.run_id, task_id, map_index, 1)
     item = WorkItem(key=key, context=context, dag_file=dag.fileloc, inputs=inputs, max_tries=task.retries + 1)
-    return run_task(task, item, log)
+    with secrets.installed_for(existing_store_secrets()):
+        return run_task(task, item, log)

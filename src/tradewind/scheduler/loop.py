@@ -34,6 +34,7 @@ from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
 from tradewind.store.dag_versions import DagState
+from tradewind.store.secrets import StoreSecrets
 
 S = TaskInstanceState
 SEEN_MARGIN = timedelta(seconds=2)  # DAG rows are re-read this far back (clocks of several writers)
@@ -74,6 +75,10 @@ class Scheduler:
     ) -> None:
         self.gateway = gateway
         self.executor = executor
+        # tasks read Variables and Connections through a read-only handle on this store (adr/0011)
+        use_secrets = getattr(executor, "use_secrets", None)
+        if use_secrets is not None:
+            use_secrets(StoreSecrets(gateway.engine.url.render_as_string(hide_password=False)))
         self.log = log
         self.processor = processor
         self.max_map_length = max_map_length

@@ -15,11 +15,12 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tradewind.definitions import setup_teardown
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MAPPABLE_LITERALS, ExpandInput
 from tradewind.definitions.serialized import SerializedDAG, SerializedTask
-from tradewind.definitions.states import DagRunState, TaskInstanceState
+from tradewind.definitions.states import DagRunState, TaskInstanceState, TriggerRule
 from tradewind.errors import MapLengthExceededError, TradewindError
 from tradewind.runtime.inputs import InputsSource, ResultSequence, SparseSequence
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
@@ -28,6 +29,7 @@ from tradewind.scheduler.trigger_rules import Decision, evaluate
 
 S = TaskInstanceState
 IN_FLIGHT = (S.SCHEDULED, S.QUEUED, S.RUNNING)
+WAITING = (S.UP_FOR_RETRY, S.UP_FOR_RESCHEDULE)  # on the timer heap until retry_at
 
 
 def _now() -> datetime:
@@ -51,6 +53,8 @@ class RunState:
         self.context = context
         self.max_map_length = max_map_length
         self.order = [t for t in self.dag.topological_sort() if only is None or t.task_id in only]
+        if not self._in_date_range(context):
+            self.order = []  # Airflow creates no task instances for a date outside the DAG's dates
         self.instances: dict[str, dict[int, InstanceRecord]] = {
             t.task_id: {UNMAPPED: InstanceRecord(t.task_id)} for t in self.order
         }
@@ -74,10 +78,50 @@ class RunState:
             for producer in producers_of(expand_input):
                 self._watchers[producer].add(task.task_id)
                 self._map_consumers.setdefault(producer, consumer)
+        # a teardown also waits for the tasks between its setups and it (see setup_teardown.py)
+        self._teardown_scope: dict[str, set[str]] = {}
+        for task in self.order:
+            if task.is_teardown:
+                scope = setup_teardown.teardown_scope(self.dag.task_dict, task.task_id) & self.instances.keys()
+                self._teardown_scope[task.task_id] = scope
+                for scoped in scope:
+                    self._watchers[scoped].add(task.task_id)
+        # a work task also needs the setups it works in, when they are not direct upstreams
+        self._indirect_setups: dict[str, list[str]] = {}
+        has_setups = any(t.is_setup for t in self.order)  # the walks below only when there are some
+        for task in self.order if has_setups else ():
+            if task.is_teardown:
+                continue
+            indirect = [
+                t
+                for t in setup_teardown.relevant_setups(self.dag.task_dict, task.task_id)
+                if t not in task.upstream_task_ids and t in self.instances
+            ]
+            if indirect:
+                self._indirect_setups[task.task_id] = indirect
+                for setup_id in indirect:
+                    self._watchers[setup_id].add(task.task_id)
+        self._leaves = setup_teardown.run_state_leaves(
+            {t.task_id: t for t in self.order}, lambda t: self.dag.task_dict[t].on_failure_fail_dagrun
+        )
         self.events: list[str] = []  # scheduler-level messages for the log
+        if not self._in_date_range(context) and context.logical_date is not None:
+            self.events.append(
+                f"Run '{context.run_id}': logical date {context.logical_date.isoformat()} is outside the DAG's "
+                f"start_date..end_date ({self.dag.start_date}..{self.dag.end_date}), so it has no task instances "
+                "(as in Airflow); pick a logical date inside that range"
+            )
         self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
         self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
         self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
+
+    def _in_date_range(self, context: RunContext) -> bool:
+        """A run's logical date within the DAG's ``start_date``..``end_date`` (a backfill: any date;
+        a run without a logical date, an Airflow 3 trigger: always, as in Airflow)."""
+        if context.run_type == "backfill" or context.logical_date is None:
+            return True
+        start, end, moment = self.dag.start_date, self.dag.end_date, context.logical_date
+        return (start is None or start <= moment) and (end is None or moment <= end)
 
     @classmethod
     def restore(
@@ -102,7 +146,9 @@ class RunState:
             state.instances[task.task_id] = rows
             state.counts[task.task_id] = Counter(r.state for r in rows.values())
             for record in rows.values():
-                if record.state is S.UP_FOR_RETRY:
+                if record.state in WAITING:
+                    if record.state is S.UP_FOR_RESCHEDULE:
+                        record.reschedule_since = record.started_at
                     state._wait_for_retry(record)
             if all(r.state is not None for r in rows.values()):
                 state._pending_tasks.discard(task.task_id)
@@ -188,7 +234,8 @@ class RunState:
         if upstream.expands_at_run_time:
             ordered = sorted((r for r in records.values() if r.map_index >= 0), key=lambda r: r.map_index)
             keys = {k for r in ordered for k in r.xcoms}
-            return {k: ResultSequence([r.xcoms[k] for r in ordered if r.xcoms.get(k) is not None]) for k in keys}
+            found = {k: [r for r in ordered if r.xcoms.get(k) is not None] for k in keys}
+            return {k: ResultSequence([r.xcoms[k] for r in rs], [r.map_index for r in rs]) for k, rs in found.items()}
         return dict(records[UNMAPPED].xcoms) if UNMAPPED in records else {}
 
     def inputs_for(self, task: SerializedTask, map_index: int = UNMAPPED) -> dict[tuple[str, str], Any]:
@@ -255,7 +302,7 @@ class RunState:
         if task.mapped_group is not None:
             return self._decide_in_group(task, indexes)
         counts, total = self._upstream_counts(task)
-        decision = evaluate(task.trigger_rule, counts, total)
+        decision = self._evaluate(task, counts, total)
         if decision is Decision.WAIT:
             return []
         self._pending_tasks.discard(task.task_id)
@@ -302,7 +349,7 @@ class RunState:
             if record is None or record.state is not None or record.held:
                 continue
             counts, total = self._upstream_counts(task, map_index=index)
-            decision = evaluate(task.trigger_rule, counts, total)
+            decision = self._evaluate(task, counts, total)
             if decision is Decision.RUN:
                 ready.append(record)
             elif decision is not Decision.WAIT:
@@ -311,6 +358,34 @@ class RunState:
         if undecided <= 0:
             self._pending_tasks.discard(task.task_id)
         return ready
+
+    def _evaluate(self, task: SerializedTask, counts: Counter[TaskInstanceState], total: int) -> Decision:
+        """The task's trigger rule; a teardown also counts its scope and its setups' states."""
+        if not task.is_teardown:
+            indirect = self._indirect_setups.get(task.task_id)
+            if indirect and task.trigger_rule is not TriggerRule.ALWAYS:
+                # Airflow's setup constraint: every setup this task works in succeeded
+                needed: Counter[TaskInstanceState | None] = Counter()
+                for setup_id in indirect:
+                    needed.update(self.counts[setup_id])
+                if needed[S.FAILED] or needed[S.UPSTREAM_FAILED]:
+                    return Decision.UPSTREAM_FAILED
+                if needed[S.SKIPPED]:
+                    return Decision.SKIP
+                if sum(needed.values()) != needed[S.SUCCESS] + needed[S.REMOVED]:
+                    return Decision.WAIT
+            return evaluate(task.trigger_rule, counts, total)
+        counts = Counter(counts)
+        for scoped in self._teardown_scope.get(task.task_id, ()):
+            for state, n in self.counts[scoped].items():
+                total += n
+                if state is not None:
+                    counts[state] += n
+        setups: Counter[TaskInstanceState] = Counter()
+        for upstream_id in task.upstream_task_ids:
+            if upstream_id in self.counts and self.dag.task_dict[upstream_id].is_setup:
+                setups.update({state: n for state, n in self.counts[upstream_id].items() if state is not None})
+        return evaluate(task.trigger_rule, counts, total, setups)
 
     def _expand(
         self,
@@ -370,7 +445,7 @@ class RunState:
         while self._retry_heap:
             at, task_id, map_index = self._retry_heap[0]
             record = self.instances.get(task_id, {}).get(map_index)
-            if record is not None and record.state is S.UP_FOR_RETRY and (record.retry_at or at) == at:
+            if record is not None and record.state in WAITING and (record.retry_at or at) == at:
                 return self._retry_heap[0]
             heapq.heappop(self._retry_heap)
         return None
@@ -436,6 +511,7 @@ class RunState:
                     dag_file=self.dag.fileloc,
                     inputs=inputs,
                     max_tries=record.tries_allowed(task),
+                    rescheduled_since=record.reschedule_since,
                 )
             )
         return items
@@ -448,6 +524,15 @@ class RunState:
         record.label = result.label
         record.error = result.error
         state, retryable = result.state, result.retryable
+        if state is S.UP_FOR_RESCHEDULE:
+            # a sensor in reschedule mode said "not yet": the slot is free until its next poke,
+            # which is a new try that uses none of its retries; its start stays the first poke's
+            record.reschedule_since = record.started_at = record.reschedule_since or result.started_at
+            record.max_tries = record.tries_allowed(task) + 1
+            record.retry_at = result.reschedule_at or _now()
+            self._wait_for_retry(record)
+        else:
+            record.reschedule_since = None
         if state is S.SUCCESS:
             too_long = self._map_length_error(task, result)
             if too_long is not None:
@@ -467,7 +552,7 @@ class RunState:
             self._wait_for_retry(record)
         self._set_state(record, state)
         for skipped_id in result.skip_task_ids:
-            self.skip_task(skipped_id)
+            self._skip_from(task, result.key.map_index, skipped_id)
 
     def fail_now(self, record: InstanceRecord, message: str) -> None:
         """Fail a scheduled instance that can never start (e.g. its pool does not exist)."""
@@ -486,6 +571,23 @@ class RunState:
         if consumer is None or not isinstance(value, MAPPABLE_LITERALS) or len(value) <= self.max_map_length:
             return None
         return MapLengthExceededError(task.task_id, consumer, len(value), self.max_map_length)
+
+    def _skip_from(self, source: SerializedTask, map_index: int, task_id: str) -> None:
+        """Skip what a branch or short-circuit instance chose to skip. Inside a mapped task group
+        the choice is per map index: instance ``i`` skips instance ``i`` of the tasks of its own
+        group; tasks outside the group are left to their trigger rules."""
+        group = source.mapped_group
+        if group is None or map_index < 0:
+            self.skip_task(task_id)
+            return
+        target = self.dag.task_dict.get(task_id)
+        if target is None or target.mapped_group is not group or task_id not in self._pending_tasks:
+            return
+        record = self.instances[task_id].get(map_index)
+        if record is not None and record.state is None and not record.held:
+            self._set_state(record, S.SKIPPED)
+            if not self.counts[task_id][None]:
+                self._pending_tasks.discard(task_id)
 
     def skip_task(self, task_id: str) -> None:
         """Skip a task that has not started (a branch did not choose it)."""
@@ -508,6 +610,9 @@ class RunState:
         beyond a shorter new expansion become ``removed``. The one implementation of clearing:
         the store's ``tasks clear`` restores the run and calls this. Returns the records reset."""
         reset: list[InstanceRecord] = []
+        # clearing a task clears its setups and their teardowns too (Airflow's rule)
+        extra = setup_teardown.with_setups_and_teardowns(self.dag.task_dict, selection)
+        selection = {**{t: None for t in extra if t in self.instances and t not in selection}, **selection}
         for task_id, indexes in selection.items():
             records = self.instances[task_id]
             task = self.dag.task_dict[task_id]
@@ -516,7 +621,7 @@ class RunState:
                 record.max_tries = record.try_number + task.retries + 1
                 self._set_state(record, None)
                 record.xcoms, record.error, record.label = {}, None, None
-                record.started_at = record.ended_at = record.retry_at = None
+                record.started_at = record.ended_at = record.retry_at = record.reschedule_since = None
                 reset.append(record)
             if not chosen:
                 continue
@@ -538,7 +643,7 @@ class RunState:
 
     def deadlocked(self) -> bool:
         """Nothing can move: no instance in flight or held back, nothing left to evaluate."""
-        in_flight = any(any(c[s] for s in IN_FLIGHT) or c[S.UP_FOR_RETRY] for c in self.counts.values())
+        in_flight = any(any(c[s] for s in IN_FLIGHT) or any(c[s] for s in WAITING) for c in self.counts.values())
         return not in_flight and not self._backlog and not self._dirty and not self._dirty_index and self.active
 
     def fail_undecided(self) -> None:
@@ -551,9 +656,9 @@ class RunState:
     def dag_run_state(self) -> DagRunState:
         if self.active:
             return DagRunState.RUNNING
-        leaves = [t for t in self.order if not (t.downstream_task_ids & self.instances.keys())]
-        for leaf in leaves:
-            if self.counts[leaf.task_id][S.FAILED] or self.counts[leaf.task_id][S.UPSTREAM_FAILED]:
+        # leaves decide; a teardown only with on_failure_fail_dagrun (setup_teardown.run_state_leaves)
+        for leaf_id in self._leaves:
+            if self.counts[leaf_id][S.FAILED] or self.counts[leaf_id][S.UPSTREAM_FAILED]:
                 return DagRunState.FAILED
         return DagRunState.SUCCESS
 

@@ -20,8 +20,9 @@ class Decision(Enum):
     UPSTREAM_FAILED = "upstream_failed"
 
 
-def evaluate(rule: TR, counts: Counter[S], total: int) -> Decision:
-    """Decide for a task whose ``total`` upstream instances are in the states ``counts``."""
+def evaluate(rule: TR, counts: Counter[S], total: int, setups: Counter[S] | None = None) -> Decision:
+    """Decide for a task whose ``total`` upstream instances are in the states ``counts``
+    (``setups``: the states of those that are setup tasks, for a teardown's rule)."""
     if rule is TR.ALWAYS or total == 0:
         return Decision.RUN
     success = counts[S.SUCCESS]
@@ -73,6 +74,16 @@ def evaluate(rule: TR, counts: Counter[S], total: int) -> Decision:
         if not all_done:
             return Decision.WAIT
         return Decision.RUN if success else Decision.SKIP
+    if rule is TR.ALL_DONE_SETUP_SUCCESS:
+        # a teardown: once all is done, runs if one of its setups succeeded
+        setup_total = sum(setups.values()) if setups else 0
+        if not all_done:
+            return Decision.WAIT
+        if setup_total and setups and setups[S.SKIPPED] >= setup_total:
+            return Decision.SKIP
+        if setup_total and setups and not setups[S.SUCCESS]:
+            return Decision.UPSTREAM_FAILED
+        return Decision.RUN
     if rule is TR.NONE_SKIPPED:
         if skipped:
             return Decision.SKIP

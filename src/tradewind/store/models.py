@@ -278,3 +278,36 @@ class ServerSecret(Base):
 
     def __repr__(self) -> str:
         return f"<ServerSecret {self.name}>"
+
+
+class StoredVariable(Base):
+    """A named value tasks read with ``Variable.get`` (the environment is asked first)."""
+
+    __tablename__ = "variable"
+
+    key: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    val: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Variable {self.key}>"
+
+
+class StoredConnection(Base):
+    """How to reach an outside system; read with ``BaseHook.get_connection`` / ``Connection.get``.
+    The password is stored as given: protect the store (the SQLite file is private to its owner)."""
+
+    __tablename__ = "connection"
+
+    conn_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    conn_type: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(500))
+    schema: Mapped[str | None] = mapped_column(String(500))
+    login: Mapped[str | None] = mapped_column(Text)
+    password: Mapped[str | None] = mapped_column(Text)
+    port: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.conn_id} ({self.conn_type})>"

@@ -83,7 +83,24 @@ class PythonOperator(BaseOperator):
 
     def execute(self, context: dict[str, Any]) -> Any:
         extra = {"templates_dict": self.templates_dict} if self.templates_dict is not None else {}
-        return call_with_context(self.python_callable, self.op_args, self.op_kwargs, {**context, **extra})
+        returned = call_with_context(self.python_callable, self.op_args, self.op_kwargs, {**context, **extra})
+        if inspect.isgeneratorfunction(self.python_callable):
+            return _drain(returned)
+        return returned
+
+
+def _drain(generator: Any) -> Any:
+    """A task function that yields (asset ``Metadata``, as in Airflow 3): run it to its end; its
+    ``return`` value is the task's. tradewind emits no asset events yet, and says so."""
+    while True:
+        try:
+            item = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if type(item).__name__ == "Metadata":
+            print(f"Asset event for {item.asset!r} (extra {item.extra!r}) not emitted: tradewind has no assets yet")
+        else:
+            print(f"Ignoring a value of type {type(item).__name__} yielded by the task")
 
 
 class SkipMixin:

@@ -40,8 +40,8 @@ from tradewind.loader.dagfactory.schema import (
 )
 
 OPERATORS_HINT = (
-    "tradewind provides EmptyOperator, PythonOperator, BranchPythonOperator, ShortCircuitOperator and "
-    "BashOperator under their Airflow 2 and 3 paths (e.g. airflow.providers.standard.operators.bash.BashOperator), "
+    "tradewind provides Airflow's standard operators and sensors under their Airflow 2 and 3 paths "
+    "(e.g. airflow.providers.standard.operators.bash.BashOperator; docs/airflow-compatibility.md lists them), "
     "or give a class importable from the DAGs folder"
 )
 PYTHON_OPERATORS = {"PythonOperator", "BranchPythonOperator", "ShortCircuitOperator"}

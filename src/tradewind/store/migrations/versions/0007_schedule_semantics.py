@@ -1,7 +1,7 @@
 """Schedules: when the DAG processor asks a user's own timetable for its runs again.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30
 
 - ``dag_file.refresh_after``: the time the DAG processor imports the file again although it did
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,149 @@
+"""Variables and Connections in the store: small query functions, and :class:`StoreSecrets`, the
+read (and Variable-write) handle a task's process gets (docs/adr/0011).
+
+Variables and Connections are not run state: writing them here (``tradewind variables set``,
+``Variable.set`` in a task) does not break the rule that only the scheduler writes runs and
+task instances.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from tradewind.store.models import StoredConnection, StoredVariable
+
+CONNECTION_FIELDS = ("conn_type", "description", "host", "login", "password", "schema", "port", "extra")
+
+
+# -- variables
+
+
+def get_variable(session: Session, key: str) -> StoredVariable | None:
+    return session.get(StoredVariable, key)
+
+
+def set_variable(session: Session, key: str, value: str, description: str | None = None) -> None:
+    """Create or replace ``key``; a replaced variable keeps its description unless one is given."""
+    row = session.get(StoredVariable, key)
+    if row is None:
+        session.add(StoredVariable(key=key, val=value, description=description))
+    else:
+        row.val = value
+        if description is not None:
+            row.description = description
+
+
+def list_variables(session: Session) -> list[StoredVariable]:
+    return list(session.scalars(select(StoredVariable).order_by(StoredVariable.key)))
+
+
+def delete_variable(session: Session, key: str) -> bool:
+    return bool(session.execute(delete(StoredVariable).where(StoredVariable.key == key)).rowcount)  # type: ignore[attr-defined]
+
+
+# -- connections
+
+
+def get_connection(session: Session, conn_id: str) -> StoredConnection | None:
+    return session.get(StoredConnection, conn_id)
+
+
+def add_connection(session: Session, conn_id: str, fields: dict[str, Any]) -> bool:
+    """Store a new connection; False (nothing written) if ``conn_id`` exists already."""
+    if session.get(StoredConnection, conn_id) is not None:
+        return False
+    unknown = set(fields) - set(CONNECTION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown connection field(s): {', '.join(sorted(unknown))}")
+    session.add(StoredConnection(conn_id=conn_id, **fields))
+    return True
+
+
+def list_connections(session: Session) -> list[StoredConnection]:
+    return list(session.scalars(select(StoredConnection).order_by(StoredConnection.conn_id)))
+
+
+def delete_connection(session: Session, conn_id: str) -> bool:
+    result = session.execute(delete(StoredConnection).where(StoredConnection.conn_id == conn_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def connection_fields(row: StoredConnection) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in CONNECTION_FIELDS}
+
+
+# -- the handle a task's process reads through
+
+
+class StoreSecrets:
+    """A :class:`~tradewind.definitions.secrets.SecretsSource` over the store at ``url``.
+
+    Picklable (only the URL travels; a worker process opens its own engine when a task first
+    reads a Variable or Connection), so the scheduler can hand it to its workers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self.url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.url = state["url"]
+        self._engine = None
+
+    def _session(self) -> Any:
+        from tradewind.store.engine import make_engine, session_scope
+
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return session_scope(self._engine)
+
+    def get_variable(self, key: str) -> str | None:
+        try:
+            with self._session() as session:
+                row = get_variable(session, key)
+                return None if row is None else row.val
+        except (OperationalError, ProgrammingError):  # a store from before migration 0005: none set
+            return None
+
+    def set_variable(self, key: str, value: str, description: str | None = None) -> None:
+        with self._session() as session:
+            set_variable(session, key, value, description)
+
+    def delete_variable(self, key: str) -> bool:
+        with self._session() as session:
+            return delete_variable(session, key)
+
+    def get_connection(self, conn_id: str) -> dict[str, Any] | None:
+        try:
+            with self._session() as session:
+                row = get_connection(session, conn_id)
+                return None if row is None else connection_fields(row)
+        except (OperationalError, ProgrammingError):
+            return None
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __repr__(self) -> str:
+        return f"<StoreSecrets {self.url.split('@')[-1]}>"
+
+
+def existing_store_secrets(url: str | None = None) -> StoreSecrets | None:
+    """A handle on the configured store, or None when it is a SQLite file that does not exist
+    yet (``dags test`` before ``tradewind db migrate``: only the environment answers then)."""
+    from pathlib import Path
+
+    from tradewind.store.engine import database_url
+
+    chosen = database_url(url)
+    if chosen.startswith("sqlite") and not Path(chosen.split("///", 1)[-1]).expanduser().exists():
+        return None
+    return StoreSecrets(chosen)

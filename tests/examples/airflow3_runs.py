@@ -1,0 +1,146 @@
+"""What Airflow 3.3.2 gave for ``airflow dags test DAG_ID 2026-11-29`` on more of its own example
+DAGs: the run's state, and each task instance's state and return value (``task[i]`` for map index
+i). Read from the metadata database of a real Airflow 3.3.2 run (SQLite, LocalExecutor defaults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
+    "example_time_delta_sensor_async": (
+        "example_time_delta_sensor_async.py",
+        "success",
+        {"finish": ("success", None), "wait": ("success", True)},
+    ),
+    "example_complex": (
+        "example_complex.py",
+        "success",
+        {
+            "create_entry_gcs": ("success", "create_entry_gcs"),
+            "create_entry_gcs_result": ("success", "create_entry_gcs_result"),
+            "create_entry_gcs_result2": ("success", "create_entry_gcs_result2"),
+            "create_entry_group": ("success", "create_entry_group"),
+            "create_entry_group_result": ("success", "create_entry_group_result"),
+            "create_entry_group_result2": ("success", "create_entry_group_result2"),
+            "create_tag": ("success", "create_tag"),
+            "create_tag_result": ("success", "create_tag_result"),
+            "create_tag_result2": ("success", "create_tag_result2"),
+            "create_tag_template": ("success", "create_tag_template"),
+            "create_tag_template_field": ("success", "create_tag_template_field"),
+            "create_tag_template_field_result": ("success", "create_tag_template_field_result"),
+            "create_tag_template_field_result2": ("success", "create_tag_template_field_result"),
+            "create_tag_template_result": ("success", "create_tag_template_result"),
+            "create_tag_template_result2": ("success", "create_tag_template_result2"),
+            "delete_entry": ("success", "delete_entry"),
+            "delete_entry_group": ("success", "delete_entry_group"),
+            "delete_tag": ("success", "delete_tag"),
+            "delete_tag_template": ("success", "delete_tag_template"),
+            "delete_tag_template_field": ("success", "delete_tag_template_field"),
+            "get_entry": ("success", "get_entry"),
+            "get_entry_group": ("success", "get_entry_group"),
+            "get_entry_group_result": ("success", "get_entry_group_result"),
+            "get_entry_result": ("success", "get_entry_result"),
+            "get_tag_template": ("success", "get_tag_template"),
+            "get_tag_template_result": ("success", "get_tag_template_result"),
+            "list_tags": ("success", "list_tags"),
+            "list_tags_result": ("success", "list_tags_result"),
+            "lookup_entry": ("success", "lookup_entry"),
+            "lookup_entry_result": ("success", "lookup_entry_result"),
+            "rename_tag_template_field": ("success", "rename_tag_template_field"),
+            "search_catalog": ("success", "search_catalog"),
+            "search_catalog_result": ("success", "search_catalog_result"),
+            "update_entry": ("success", "update_entry"),
+            "update_tag": ("success", "update_tag"),
+            "update_tag_template": ("success", "update_tag_template"),
+            "update_tag_template_field": ("success", "update_tag_template_field"),
+        },
+    ),
+    "example_failed_dag": ("example_failed_dag.py", "failed", {"fail_task": ("failed", None)}),
+    "example_nested_branch_dag": (
+        "example_nested_branch_dag.py",
+        "success",
+        {
+            "branch_1": ("success", None),
+            "branch_2": ("skipped", None),
+            "false_1": ("skipped", None),
+            "false_2": ("skipped", None),
+            "false_3": ("skipped", None),
+            "join_1": ("success", None),
+            "join_2": ("skipped", None),
+            "true_1": ("success", None),
+            "true_2": ("skipped", None),
+        },
+    ),
+    "example_display_name": (
+        "example_display_name.py",
+        "success",
+        {"sample_task_1": ("success", None), "sample_task_2": ("success", None)},
+    ),
+    "example_simplest_dag": ("example_simplest_dag.py", "success", {"my_task": ("success", None)}),
+    "example_trigger_target_dag": (
+        "example_trigger_target_dag.py",
+        "success",
+        {"bash_task": ("success", "Here is the message: None"), "run_this": ("success", None)},
+    ),
+    "example_xcom_args": (
+        "example_xcomargs.py",
+        "success",
+        {"generate_value": ("success", "Bring me a shrubbery!"), "print_value": ("success", None)},
+    ),
+    "example_xcom_args_with_operators": (
+        "example_xcomargs.py",
+        "success",
+        {
+            "c": ("success", "c"),
+            "d": ("success", "c"),
+            "print_value": ("success", None),
+            "print_value__1": ("success", None),
+        },
+    ),
+    "example_params_trigger_ui": (
+        "example_params_trigger_ui.py",
+        "success",
+        {
+            "get_names": ("success", ["Linda", "Martha", "Thomas"]),
+            "print_greetings": ("success", None),
+            "select_languages": (
+                "success",
+                ["generate_english_greeting", "generate_german_greeting", "generate_french_greeting"],
+            ),
+            "generate_english_greeting[0]": ("success", "Hello Linda!"),
+            "generate_french_greeting[0]": ("success", "Bonjour Linda!"),
+            "generate_german_greeting[0]": ("success", "Sehr geehrter Herr/Frau Linda."),
+            "generate_english_greeting[1]": ("success", "Hello Martha!"),
+            "generate_french_greeting[1]": ("success", "Bonjour Martha!"),
+            "generate_german_greeting[1]": ("success", "Sehr geehrter Herr/Frau Martha."),
+            "generate_english_greeting[2]": ("success", "Hello Thomas!"),
+            "generate_french_greeting[2]": ("success", "Bonjour Thomas!"),
+            "generate_german_greeting[2]": ("success", "Sehr geehrter Herr/Frau Thomas."),
+        },
+    ),
+    "tutorial_taskflow_api": (
+        "tutorial_taskflow_api.py",
+        "success",
+        {
+            "extract": ("success", {"1001": 301.27, "1002": 433.21, "1003": 502.22}),
+            "load": ("success", None),
+            "transform": ("success", {"total_order_value": 1236.7}),
+        },
+    ),
+    "latest_only_with_trigger": (
+        "example_latest_only_with_trigger.py",
+        "success",
+        {
+            "latest_only": ("success", ["task1"]),
+            "task1": ("success", None),
+            "task2": ("success", None),
+            "task3": ("success", None),
+            "task4": ("success", None),
+        },
+    ),
+    "example_branch_dop_operator_v3": (
+        "example_branch_python_dop_operator_3.py",
+        "success",
+        {"should_run": ("success", None), "empty_task_1": ("success", None), "empty_task_2": ("skipped", None)},
+    ),
+}
