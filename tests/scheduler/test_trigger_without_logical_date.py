@@ -234,3 +234,16 @@ def test_which_dags_get_runs_without_a_logical_date(
     assert dag.logical_date_on_trigger is not without_logical_date
     context = home.gateway.create_manual_run(dag, None, {})
     assert (context.logical_date is None) is without_logical_date
+
+
+def test_a_dag_starting_in_the_future_still_runs_its_tasks(home: Home) -> None:
+    """Airflow leaves out tasks whose dates do not cover the run's logical date; a run without
+    one has them all."""
+    source = AIRFLOW3.replace(
+        'DAG("af3", schedule=None)', 'DAG("later", schedule=None, start_date=datetime(2099, 1, 1, tzinfo=timezone.utc))'
+    )
+    home.store("later.py", "from datetime import datetime, timezone\n" + source)
+    context = home.gateway.create_manual_run(home.gateway.get_dag("later"), None, {})
+    home.run_scheduler()
+    states = {row["task_id"]: row["state"] for row in home.gateway.task_states("later", context.run_id)}
+    assert states == {"look": "success", "templated": "failed"}
