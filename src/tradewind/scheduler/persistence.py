@@ -290,6 +290,8 @@ class StoreGateway:
                     retry_at=row.next_retry_at,
                     xcoms=by_key.get((row.task_id, row.map_index), {}),
                     max_tries=row.max_tries or None,
+                    hostname=row.hostname,
+                    pid=row.pid,
                 )
             )
         return records
@@ -325,6 +327,8 @@ class StoreGateway:
                     "next_retry_at": record.retry_at,
                     "max_tries": record.max_tries or 0,
                     "error": record.error.message if record.error else None,
+                    "hostname": record.hostname,
+                    "pid": record.pid,
                 }
             )
             if record.state is TaskInstanceState.SUCCESS:

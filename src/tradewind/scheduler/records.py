@@ -31,6 +31,8 @@ class InstanceRecord:
     xcoms: dict[str, Any] = field(default_factory=dict)
     held: bool = False  # decided to run, waiting for room under a concurrency limit
     max_tries: int | None = None  # set when cleared: tries used so far + retries (Airflow's rule)
+    hostname: str | None = None  # where the try reported running (kept once it ends)
+    pid: int | None = None
 
     def tries_allowed(self, task: SerializedTask) -> int:
         return self.max_tries if self.max_tries is not None else task.retries + 1
