@@ -184,7 +184,7 @@ class LocalExecutor:
         self._workers: list[_Worker] = []
         self._pending: deque[WorkItem] = deque()
         self._ready: list[TaskResult] = []
-        self._started: list[TaskStarted] = []
+        self._began: list[TaskStarted] = []  # starts reported, not yet taken
         self._seq = itertools.count()
         self._avg_duration: float | None = None
         self._fruitless_deaths = 0  # workers in a row that died before starting any item
@@ -227,8 +227,8 @@ class LocalExecutor:
     def take_started(self) -> list[TaskStarted]:
         """Tries that began and had run for ``RESULT_DELAY`` (2 ms) when their worker last
         reported; a shorter try is told by its result alone."""
-        started, self._started = self._started, []
-        return started
+        began, self._began = self._began, []
+        return began
 
     def stop(self, wait: bool = True) -> None:
         """``wait=True``: running tasks finish, queued ones never start. ``wait=False``: terminate."""
@@ -366,7 +366,7 @@ class LocalExecutor:
                     continue
                 for seq, began in message[2]:  # before the results: a try's start never comes after its end
                     if seq in worker.outstanding:
-                        self._started.append(began)
+                        self._began.append(began)
                 for seq, result in payload:
                     if worker.outstanding.pop(seq, None) is None:
                         continue
