@@ -132,6 +132,7 @@ def test_a_running_instance_ends_with_its_result_and_keeps_where_it_ran() -> Non
     record = state.instances["work"][-1]
     assert (record.state, record.hostname, record.pid) == (S.UP_FOR_RETRY, "worker-host", 4242)
     (again,) = state.schedule()
+    assert (again.hostname, again.pid) == (None, None)  # a new try: where it runs is not known yet
     state.mark_queued([again])
     second = replace(key, try_number=2)
     state.mark_running([TaskStarted(second, BEGAN + timedelta(minutes=1), "other-host", 7)])

@@ -225,6 +225,7 @@ class RunState:
         for record in ready:
             record.try_number += 1
             record.retry_at = None
+            record.hostname = record.pid = None  # set again if this try reports its start
             self._set_state(record, S.SCHEDULED)
         return ready
 
