@@ -5,12 +5,15 @@ host and the worker's pid; once the task ends, it is a success with its own star
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,14 @@ from fastapi.testclient import TestClient
 
 from tradewind.api.app import create_app
 from tradewind.auth import create_user, issue_token, secret_key
+from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.executors.local import LocalExecutor, task_log_path
+from tradewind.processor import DagProcessor
+from tradewind.runtime.work import WorkItem
+from tradewind.scheduler.loop import Scheduler
+from tradewind.scheduler.persistence import StoreGateway
 from tradewind.store import make_engine
-from tradewind.store.engine import session_scope
+from tradewind.store.engine import migrate, session_scope
 
 pytestmark = pytest.mark.slow
 
@@ -137,4 +146,72 @@ def test_a_waiting_task_shows_running_in_the_cli_and_the_api_then_succeeds(tmp_p
     assert done["state"] == "success" and done["end_date"] is not None
     assert done["start_date"] <= done["end_date"]
     assert done["hostname"] == socket.gethostname() and done["pid"] == shown["pid"]
+    engine.dispose()
+
+
+KILLED_DAG = """
+    import os
+    import time
+    from datetime import datetime
+    from pathlib import Path
+    from tradewind import dag, task
+
+    PID = Path(os.environ["RUNNING_PID_FILE"])
+
+    @dag(start_date=datetime(2025, 1, 1), schedule=None)
+    def killed():
+        @task(retries=1, retry_delay=0)
+        def sleeper():
+            if not PID.exists():
+                PID.write_text(str(os.getpid()))  # this worker process, for the test to kill
+                time.sleep(120)
+            return "second try"
+
+        sleeper()
+
+    killed()
+"""
+
+
+def test_an_instance_shown_running_whose_worker_dies_is_retried_by_its_rules(tmp_path: Path, monkeypatch) -> None:
+    for name in [n for n in os.environ if n.startswith("TRADEWIND")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
+    pid_file = tmp_path / "worker.pid"
+    monkeypatch.setenv("RUNNING_PID_FILE", str(pid_file))
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "killed.py").write_text(textwrap.dedent(KILLED_DAG))
+    engine = make_engine()
+    migrate(engine)
+    gateway = StoreGateway(engine)
+    processor = DagProcessor(dags, engine)
+    processor.run_once()
+    context = gateway.create_manual_run(gateway.get_dag("killed"), None, {})
+    scheduler = Scheduler(
+        gateway, LocalExecutor(parallelism=1), processor=processor, log=io.StringIO(), log_path=task_log_path
+    )
+    thread = threading.Thread(target=scheduler.run, kwargs={"until_idle": True}, daemon=True)
+    thread.start()
+
+    deadline = time.monotonic() + 60
+    record = None
+    while record is None or record.state != "running" or not pid_file.exists():
+        assert thread.is_alive() and time.monotonic() < deadline, f"never shown running: {record}"
+        time.sleep(0.1)
+        record = next(iter(gateway.load_records("killed", context.run_id)), None)
+    worker_pid = int(pid_file.read_text())
+    assert (record.try_number, record.hostname, record.pid) == (1, socket.gethostname(), worker_pid)
+
+    os.kill(worker_pid, signal.SIGKILL)
+    thread.join(120)
+    assert not thread.is_alive()
+
+    (record,) = gateway.load_records("killed", context.run_id)
+    assert (record.state, record.try_number, record.return_value) == ("success", 2, "second try")
+    assert record.pid != worker_pid  # the retry ran in the worker that replaced it (or told no pid)
+    first = WorkItem(key=TaskInstanceKey("killed", context.run_id, "sleeper", -1, 1), context=context)
+    assert f"worker process {worker_pid} died (exit code -9, SIGKILL) while running task" in (
+        task_log_path(first).read_text()
+    )
     engine.dispose()
