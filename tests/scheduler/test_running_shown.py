@@ -146,6 +146,10 @@ def test_a_waiting_task_shows_running_in_the_cli_and_the_api_then_succeeds(tmp_p
     assert done["state"] == "success" and done["end_date"] is not None
     assert done["start_date"] <= done["end_date"]
     assert done["hostname"] == socket.gethostname() and done["pid"] == shown["pid"]
+    tries = client.get(f"{path}/wait_for_gate/tries", headers={"Authorization": f"Bearer {token}"}).json()
+    assert [(t["try_number"], t["state"], t["hostname"], t["pid"]) for t in tries["task_instances"]] == [
+        (1, "success", socket.gethostname(), shown["pid"])
+    ]
     engine.dispose()
 
 
