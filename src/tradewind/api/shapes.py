@@ -248,7 +248,7 @@ def try_of(
         "max_tries": max_tries(row, task),
         "task_display_name": row.task_id,
         "dag_display_name": row.dag_id,
-        "hostname": row.hostname,
+        "hostname": row.hostname if try_number == row.try_number else None,  # kept for the newest try only
         "unixname": None,
         "pool": task.pool if task is not None else "default_pool",
         "pool_slots": task.pool_slots if task is not None else 1,
@@ -258,7 +258,7 @@ def try_of(
         "operator_name": task.operator_name if task is not None else None,
         "queued_when": None,
         "scheduled_when": None,
-        "pid": None,
+        "pid": row.pid if try_number == row.try_number else None,
         "executor": None,
         "executor_config": "{}",
         "dag_version": None,

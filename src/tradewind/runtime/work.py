@@ -54,6 +54,18 @@ class ErrorInfo:
 
 
 @dataclass(frozen=True)
+class TaskStarted:
+    """A worker began a try of a task instance: where (host and process) and when. Sent only
+    for a try still running when the worker next reports: one that ends first is told by its
+    result alone."""
+
+    key: TaskInstanceKey
+    started_at: datetime
+    hostname: str | None = None
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
 class TaskResult:
     """Everything a worker produces for one try of one task instance."""
 

@@ -129,6 +129,7 @@ def drive(
                 executor.submit(items)
             results = executor.next_results(timeout=0.5) if active.in_flight else []
             active.in_flight -= len(results)
+            state.mark_running(executor.take_started())  # before the results, as the scheduler does
             for result in results:
                 admission.release(state.dag.task_dict[result.key.task_id], state.dag.dag_id)
                 state.apply_result(result, no_retry_delay=no_retry_delay)

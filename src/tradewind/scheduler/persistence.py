@@ -317,6 +317,8 @@ class StoreGateway:
                     retry_at=row.next_retry_at,
                     xcoms=by_key.get((row.task_id, row.map_index), {}),
                     max_tries=row.max_tries or None,
+                    hostname=row.hostname,
+                    pid=row.pid,
                 )
             )
         return records
@@ -352,6 +354,8 @@ class StoreGateway:
                     "next_retry_at": record.retry_at,
                     "max_tries": record.max_tries or 0,
                     "error": record.error.message if record.error else None,
+                    "hostname": record.hostname,
+                    "pid": record.pid,
                 }
             )
             if record.state is TaskInstanceState.SUCCESS:
