@@ -34,7 +34,7 @@ from _common import hardware, process_pool_seconds
 
 from tradewind.executors.local import LocalExecutor
 from tradewind.loader import load_dags
-from tradewind.runtime.work import TaskResult, WorkItem
+from tradewind.runtime.work import TaskResult, TaskStarted, WorkItem
 from tradewind.scheduler.dag_test import drive, make_run_context
 from tradewind.scheduler.run_state import RunState
 
@@ -67,6 +67,9 @@ class Measured:
         results = self.executor.next_results(timeout)
         self.in_flight -= len(results)
         return results
+
+    def take_started(self) -> list[TaskStarted]:
+        return self.executor.take_started()
 
     def stop(self, wait: bool = True) -> None:
         self.executor.stop(wait)

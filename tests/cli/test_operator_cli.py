@@ -275,8 +275,18 @@ def test_plain_output_keeps_every_row_on_one_line(ran: Path) -> None:
     shown = cli("dags", "list-runs", "ops_example", "-o", "plain", env={"COLUMNS": "60"})
     assert shown.exit_code == 0, shown.output
     header, _, row = shown.stdout.splitlines()
-    assert header.split() == ["run_id", "state", "run_type", "logical_date", "start_date", "end_date", "dag_version"]
-    assert row.startswith(f"{RUN_ID}  failed  manual    2025-01-01 00:00:00")
+    assert header.split() == [
+        "run_id",
+        "state",
+        "run_type",
+        "run_after",
+        "logical_date",
+        "start_date",
+        "end_date",
+        "dag_version",
+    ]
+    cells = row.split()  # run_after (the trigger time), then the logical date: a date and a time each
+    assert cells[:3] == [RUN_ID, "failed", "manual"] and cells[5:7] == ["2025-01-01", "00:00:00"]
 
 
 def test_dags_list_shows_which_dags_are_paused(ran: Path) -> None:

@@ -27,7 +27,17 @@ import pytest
 from tradewind.runtime.logs import path_component
 
 TRADEWIND = str(Path(sys.executable).with_name("tradewind"))
-RUN_FIELDS = {"dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "dag_version"}
+RUN_FIELDS = {
+    "dag_id",
+    "run_id",
+    "state",
+    "run_type",
+    "run_after",
+    "logical_date",
+    "start_date",
+    "end_date",
+    "dag_version",
+}
 TI_FIELDS = {"task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration", "label", "error"}
 
 pytestmark = pytest.mark.slow

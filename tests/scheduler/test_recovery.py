@@ -52,7 +52,10 @@ DAG_FILE = """
 """
 
 
-def test_restart_applies_finished_tries_retries_cut_ones_and_reschedules_unsent(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("left_as", [S.QUEUED, S.RUNNING])
+def test_restart_applies_finished_tries_retries_cut_ones_and_reschedules_unsent(
+    tmp_path: Path, monkeypatch, left_as: S
+) -> None:
     monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
     journal = tmp_path / "journal.txt"
     monkeypatch.setenv("RECOVERY_JOURNAL", str(journal))
@@ -72,13 +75,17 @@ def test_restart_applies_finished_tries_retries_cut_ones_and_reschedules_unsent(
     def key(task_id: str) -> TaskInstanceKey:
         return TaskInstanceKey(dag.dag_id, context.run_id, task_id, -1, 1)
 
-    # what a scheduler killed mid-run leaves behind: three instances queued on try 1
+    # what a scheduler killed mid-run leaves behind: three instances on try 1, `unsent` queued,
+    # the two a worker took queued or (their start reported) running
+    began = {"state": left_as, "hostname": "old-host", "pid": 99} if left_as is S.RUNNING else {"state": left_as}
     gateway.save_records(
         dag.dag_id,
         context.run_id,
-        [InstanceRecord(t, state=S.QUEUED, try_number=1) for t in ("done", "cut", "unsent")],
+        [InstanceRecord(t, try_number=1, **began) for t in ("done", "cut")]  # type: ignore[arg-type]
+        + [InstanceRecord("unsent", state=S.QUEUED, try_number=1)],
         set(),
     )
+    assert {r.task_id: r.state for r in gateway.load_records(dag.dag_id, context.run_id)}["cut"] is left_as
     # `done` finished (its log ends with the outcome); `cut` started but its worker died
     done_item = WorkItem(key=key("done"), context=context)
     done_log = task_log_path(done_item)

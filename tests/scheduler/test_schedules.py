@@ -141,17 +141,6 @@ def test_a_manual_run_in_the_dst_week(home: Home, source: str, interval: tuple[s
     assert (context.data_interval_start, context.data_interval_end) == (utc(interval[0]), utc(interval[1]))
 
 
-def test_a_trigger_without_a_logical_date_gets_the_trigger_time_unlike_airflow_3(home: Home) -> None:
-    """A documented difference (docs/schedules.md): Airflow 3 would leave the logical date and
-    the data interval empty and name the run after its run_after."""
-    home.store("dst_week.py", AIRFLOW3)
-    before = datetime.now(UTC)
-    context = home.gateway.create_manual_run(home.gateway.get_dag("dst_week"), None, {})
-    assert before <= context.logical_date <= datetime.now(UTC)
-    assert (context.data_interval_start, context.data_interval_end) == (context.logical_date, context.logical_date)
-    assert context.run_id == f"manual__{context.logical_date.isoformat()}"
-
-
 def test_next_execution_lists_the_runs_the_scheduler_would_create(home: Home) -> None:
     home.store("dst_week.py", AIRFLOW3)
     dag = home.gateway.get_dag("dst_week")

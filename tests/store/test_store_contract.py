@@ -278,6 +278,96 @@ class TestStoreContract:
         assert queued == ["scheduled__3", "scheduled__1"]
         assert len(every_dag) == 4 and ("other", "backfill__1") in every_dag
 
+    def test_runs_without_a_logical_date_coexist_and_sort_by_run_after(self, engine: Engine) -> None:
+        """An Airflow 3 trigger without a logical date: any number of such runs, each its run id."""
+        add_dag(engine)
+        add_run(engine, "etl", "scheduled__2", logical_date=DAY + timedelta(days=2), run_type="scheduled")
+        for hours in (12, 60):
+            after = DAY + timedelta(hours=hours)
+            add_run(
+                engine,
+                "etl",
+                f"manual__{after.isoformat()}",
+                logical_date=None,
+                data_interval_start=None,
+                data_interval_end=None,
+                run_after=after,
+            )
+        with pytest.raises(DagRunAlreadyExists):
+            add_run(engine, "etl", "manual__2025-07-01T12:00:00+00:00", logical_date=None, run_after=DAY)
+        with session_scope(engine) as session:
+            newest_first = [(r.run_id, r.logical_date, r.run_after) for r in q.list_dag_runs(session, "etl")]
+            oldest_first = [r.run_id for r in q.list_dag_runs(session, "etl", oldest_first=True)]
+        assert newest_first == [
+            ("manual__2025-07-03T12:00:00+00:00", None, DAY + timedelta(hours=60)),
+            ("scheduled__2", DAY + timedelta(days=2), DAY + timedelta(days=2)),  # run_after: its logical date
+            ("manual__2025-07-01T12:00:00+00:00", None, DAY + timedelta(hours=12)),
+        ]
+        assert oldest_first == [run_id for run_id, _, _ in reversed(newest_first)]
+
+    def test_migration_0008_keeps_runs_instances_and_xcoms_and_goes_back(self, engine: Engine) -> None:
+        from alembic import command
+        from sqlalchemy import insert
+
+        from tradewind.store.engine import _alembic_config
+        from tradewind.store.models import DagRun
+
+        with engine.connect() as connection:
+            command.downgrade(_alembic_config(connection), "0007")
+            connection.commit()
+        assert current_revision(engine) == "0007"
+        add_dag(engine)
+        queued = DAY + timedelta(hours=5)
+        with session_scope(engine) as session:
+            for run_id, run_type, start, end in (
+                ("manual__1", "manual", DAY - timedelta(days=1), DAY),
+                ("scheduled__1", "scheduled", DAY, DAY + timedelta(days=1)),
+                ("scheduled__2", "scheduled", None, None),
+            ):
+                session.execute(
+                    insert(DagRun).values(
+                        dag_id="etl",
+                        run_id=run_id,
+                        logical_date=DAY,
+                        data_interval_start=start,
+                        data_interval_end=end,
+                        run_type=run_type,
+                        conf={},
+                        state="success",
+                        queued_at=queued,
+                    )
+                )
+            q.upsert_task_instances(session, [ti("a", state="success")])
+            q.set_xcoms(session, [{**ti("a"), "value": 7}])
+
+        assert migrate(engine) == head_revision() == "0008"
+        if engine.dialect.name == "sqlite":  # the table definition was edited in place: still sound
+            with engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
+                assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        add_run(engine, "etl", "manual__none", logical_date=None, run_after=DAY)
+        with session_scope(engine) as session:
+            runs = {r.run_id: (r.logical_date, r.run_after) for r in q.list_dag_runs(session, "etl")}
+            assert [(t.task_id, t.state) for t in q.list_task_instances(session, "etl", "manual__1")] == [
+                ("a", "success")
+            ]
+            assert [x.value for x in q.get_xcoms(session, "etl", "manual__1")] == [7]
+        assert runs == {
+            "manual__1": (DAY, queued),  # a manual run: when it was queued
+            "scheduled__1": (DAY, DAY + timedelta(days=1)),  # the end of its data interval
+            "scheduled__2": (DAY, DAY),  # no interval: its logical date
+            "manual__none": (None, DAY),
+        }
+
+        with engine.connect() as connection:
+            command.downgrade(_alembic_config(connection), "0007")
+            connection.commit()
+        with session_scope(engine) as session:
+            kept = session.execute(DagRun.__table__.select().with_only_columns(DagRun.run_id, DagRun.logical_date))
+            assert dict(kept.all())["manual__none"] == DAY  # back to what tradewind gave it before
+            assert len(q.list_task_instances(session, "etl", "manual__1")) == 1
+        assert migrate(engine) == "0008"
+
     def test_update_dag_run_changes_only_given_fields(self, engine: Engine) -> None:
         add_dag(engine)
         add_run(engine)

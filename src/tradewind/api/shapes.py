@@ -169,7 +169,7 @@ def dag_run(row: DagRun, versions: dict[str, int], created: dict[str, datetime] 
         "duration": duration,
         "data_interval_start": iso(row.data_interval_start),
         "data_interval_end": iso(row.data_interval_end),
-        "run_after": iso(row.logical_date),
+        "run_after": iso(row.run_after or row.logical_date),
         "last_scheduling_decision": None,
         "run_type": row.run_type,
         "state": row.state,
@@ -201,7 +201,7 @@ def task_instance(row: TaskInstance, run: DagRun, task: SerializedTask | None, v
         "dag_run_id": row.run_id,
         "map_index": row.map_index,
         "logical_date": iso(run.logical_date),
-        "run_after": iso(run.logical_date),
+        "run_after": iso(run.run_after or run.logical_date),
         "start_date": iso(row.start_date),
         "end_date": iso(row.end_date),
         "duration": row.duration,
@@ -248,7 +248,7 @@ def try_of(
         "max_tries": max_tries(row, task),
         "task_display_name": row.task_id,
         "dag_display_name": row.dag_id,
-        "hostname": row.hostname,
+        "hostname": row.hostname if try_number == row.try_number else None,  # kept for the newest try only
         "unixname": None,
         "pool": task.pool if task is not None else "default_pool",
         "pool_slots": task.pool_slots if task is not None else 1,
@@ -258,7 +258,7 @@ def try_of(
         "operator_name": task.operator_name if task is not None else None,
         "queued_when": None,
         "scheduled_when": None,
-        "pid": None,
+        "pid": row.pid if try_number == row.try_number else None,
         "executor": None,
         "executor_config": "{}",
         "dag_version": None,
@@ -268,7 +268,7 @@ def try_of(
 def xcom(row: XCom, run: DagRun, value: Any = None, with_value: bool = False) -> dict[str, Any]:
     found = {
         "key": row.key,
-        "timestamp": iso(run.end_date or run.start_date or run.logical_date),
+        "timestamp": iso(run.end_date or run.start_date or run.logical_date or run.run_after),
         "logical_date": iso(run.logical_date),
         "map_index": row.map_index,
         "task_id": row.task_id,
@@ -276,7 +276,7 @@ def xcom(row: XCom, run: DagRun, value: Any = None, with_value: bool = False) ->
         "run_id": row.run_id,
         "dag_display_name": row.dag_id,
         "task_display_name": row.task_id,
-        "run_after": iso(run.logical_date),
+        "run_after": iso(run.run_after or run.logical_date),
     }
     if with_value:
         found["value"] = value

@@ -175,6 +175,8 @@ def show(dag_id: str, dags_folder: Path | None, fmt: str) -> None:
         return
     click.echo(f"DAG {dag.dag_id}  (schedule: {dag.schedule})")
     click.echo(f"Timetable: {_describe_timetable(dag.timetable)}")
+    if not getattr(dag, "logical_date_on_trigger", True):
+        click.echo("Manual runs: without --logical-date, no logical date (an Airflow 3 file, as in Airflow 3)")
     click.echo("Tasks:")
     for task in ordered:
         click.echo(f"  {task.task_id}  [{_task_kind(task)}]")
@@ -244,7 +246,7 @@ def test(
             {
                 "dag_id": dag.dag_id,
                 "run_id": state.context.run_id,
-                "logical_date": state.context.logical_date.isoformat(),
+                "logical_date": state.context.logical_date.isoformat() if state.context.logical_date else None,
                 "state": str(run_state),
                 "task_instances": rows,
             }

@@ -240,7 +240,11 @@ def standalone_command(dags_folder: Path | None, parallelism: int | None) -> Non
 @click.argument("dag_id", callback=checked_id)
 @dags_folder_option
 @click.option("--conf", "-c", "run_conf", help="JSON object passed as the run's conf.")
-@click.option("--logical-date", "-l", help="Logical date of the run (default: now).")
+@click.option(
+    "--logical-date",
+    "-l",
+    help="Logical date of the run (default: now; none for a DAG of an Airflow 3 file, as in Airflow 3).",
+)
 @click.option("--run-id", "-r", callback=checked_id, help="Run id (default: manual__<logical date>).")
 @output_option
 def trigger(
@@ -321,6 +325,7 @@ def list_runs(dag_id: str, output: str) -> None:
             "run_id": r.run_id,
             "state": r.state,
             "run_type": r.run_type,
+            "run_after": _iso(r.run_after),
             "logical_date": _iso(r.logical_date),
             "start_date": _iso(r.start_date),
             "end_date": _iso(r.end_date),
@@ -332,9 +337,9 @@ def list_runs(dag_id: str, output: str) -> None:
         print_json(rows)
     else:
         for row in rows:
-            for column in ("logical_date", "start_date", "end_date"):
+            for column in ("run_after", "logical_date", "start_date", "end_date"):
                 row[column] = short_time(row[column])
-        columns = ["run_id", "state", "run_type", "logical_date", "start_date", "end_date", "dag_version"]
+        columns = ["run_id", "state", "run_type", "run_after", "logical_date", "start_date", "end_date", "dag_version"]
         print_table(rows, columns, empty="No runs.")
 
 

@@ -13,7 +13,7 @@ from tradewind.definitions.abstractoperator import validate_id
 from tradewind.definitions.compat_warnings import ImportWarnings
 from tradewind.definitions.params import DagParam, Param
 from tradewind.definitions.taskgroup import TaskGroup
-from tradewind.definitions.timetables import Timetable, timetable_for
+from tradewind.definitions.timetables import Timetable, current_schedule_defaults, timetable_for
 from tradewind.errors import DagDefinitionError, TaskNotFound
 
 if TYPE_CHECKING:
@@ -104,6 +104,9 @@ class DAG:
         self.timetable = timetable_for(
             assets.schedule_of(schedule, self.import_warnings), self.timezone, schedule_interval=old_argument
         )
+        # a manual run triggered without a logical date gets the trigger time as one (Airflow 2),
+        # or none and no data interval for a DAG of a file written for Airflow 3 (docs/adr/0008)
+        self.logical_date_on_trigger = not current_schedule_defaults().airflow3 or old_argument
         self.description = description
         self.params: dict[str, Any] = dict(params or {})
         for name, value in self.params.items():

@@ -273,7 +273,8 @@ class TimeDeltaSensor(BaseSensorOperator):
         return True if self.deferrable else done
 
     def poke(self, context: dict[str, Any]) -> bool:
-        base = context.get("data_interval_end") or context["logical_date"]
+        # a run without a logical date (an Airflow 3 trigger) counts from its run_after, as in Airflow 3
+        base = context.get("data_interval_end") or context.get("logical_date") or context["dag_run"].run_after
         target = base + self.delta
         print(f"Checking if the time ({target}) has come")
         return _now() > target

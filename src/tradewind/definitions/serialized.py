@@ -210,6 +210,8 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         data["edge_labels"] = labels
     if dag.import_warnings:
         data["warnings"] = dag.import_warnings.messages()
+    if not dag.logical_date_on_trigger:  # kept only when set: other DAGs keep their version hash
+        data["logical_date_on_trigger"] = False
     try:
         text = canonical_json(_hashed(data))
     except (TypeError, ValueError) as exc:
@@ -374,6 +376,7 @@ class SerializedDAG:
         self.doc_md: str | None = data.get("doc_md")
         self.schedule: str = data["schedule"]
         self.timetable = read_timetable(data["timetable"])
+        self.logical_date_on_trigger: bool = data.get("logical_date_on_trigger", True)
         self.start_date = _read_date(data["start_date"])
         self.end_date = _read_date(data["end_date"])
         self.catchup: bool = data["catchup"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from tradewind.runtime.work import TaskResult, WorkItem
+from tradewind.runtime.work import TaskResult, TaskStarted, WorkItem
 
 
 class Executor(Protocol):
-    """Inline (this process), local (a pool of worker processes) or a cluster: same four calls."""
+    """Inline (this process), local (a pool of worker processes) or a cluster: same five calls."""
 
     def start(self) -> None: ...
 
@@ -17,6 +17,12 @@ class Executor(Protocol):
 
     def next_results(self, timeout: float | None) -> list[TaskResult]:
         """Results that are ready; waits up to ``timeout`` seconds for at least one."""
+        ...
+
+    def take_started(self) -> list[TaskStarted]:
+        """Tries that began since the last call and were still running when their worker last
+        reported. Call it after ``next_results`` and apply these before that call's results: a
+        try's start never comes in a later call than its result."""
         ...
 
     def stop(self, wait: bool = True) -> None: ...

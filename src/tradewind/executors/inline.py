@@ -6,13 +6,16 @@ work as usual, and each task's log lines go straight to the given stream.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.runtime.run_task import run_task
-from tradewind.runtime.work import TaskResult, WorkItem
+from tradewind.runtime.work import TaskResult, TaskStarted, WorkItem
 
 
 class InlineExecutor:
@@ -20,6 +23,8 @@ class InlineExecutor:
         self.find_task = find_task
         self.log = log
         self._queue: deque[WorkItem] = deque()
+        self._started: list[TaskStarted] = []
+        self._where = (socket.gethostname(), os.getpid())
 
     def start(self) -> None:
         pass
@@ -32,8 +37,15 @@ class InlineExecutor:
         results = []
         while self._queue:
             item = self._queue.popleft()
+            self._started.append(TaskStarted(item.key, datetime.now(UTC), *self._where))
             results.append(run_task(self.find_task(item), item, self.log))
         return results
 
+    def take_started(self) -> list[TaskStarted]:
+        """Every try run by the last ``next_results`` (it began here, in this process)."""
+        started, self._started = self._started, []
+        return started
+
     def stop(self, wait: bool = True) -> None:
         self._queue.clear()
+        self._started.clear()

@@ -6,7 +6,8 @@ most ``cap`` items outstanding per worker, where ``cap`` follows the observed ta
 (about 20 ms of work queued per worker: 1 for slow tasks, up to 64 for tiny ones), topping a
 worker up once it is down to half of that. A worker stuck on a long task while another is idle
 hands back the items queued behind it. Results come back in small batches within 2 ms of a
-task's end (at once when the worker runs out of work); ``next_results`` waits on every worker's
+task's end (at once when the worker runs out of work), with the start (time, host, pid) of a
+task that has run 2 ms and not ended (``take_started``); ``next_results`` waits on every worker's
 result pipe and process sentinel at once, so it wakes for a result or a dead worker alike. A
 worker that dies fails the task it was running (retryable), gives the items it had not started
 back to the queue, and is replaced. Use an executor from one thread.
@@ -53,7 +54,7 @@ from tradewind.executors.local_worker import (
 )
 from tradewind.processes import starting_cleanly
 from tradewind.runtime.logs import TaskLogWriter
-from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
+from tradewind.runtime.work import ErrorInfo, TaskResult, TaskStarted, WorkItem
 
 QUEUED_SECONDS = 0.02  # work to keep queued in each worker, from the average task duration
 MAX_OUTSTANDING = 64  # items sent to one worker and not yet answered, at most
@@ -184,6 +185,7 @@ class LocalExecutor:
         self._workers: list[_Worker] = []
         self._pending: deque[WorkItem] = deque()
         self._ready: list[TaskResult] = []
+        self._began: list[TaskStarted] = []  # starts reported, not yet taken
         self._seq = itertools.count()
         self._avg_duration: float | None = None
         self._fruitless_deaths = 0  # workers in a row that died before starting any item
@@ -227,6 +229,12 @@ class LocalExecutor:
                 results, self._ready = self._ready, []
                 self._dispatch()  # keep the workers busy while the caller handles these
                 return results
+
+    def take_started(self) -> list[TaskStarted]:
+        """Tries that began and had run for ``RESULT_DELAY`` (2 ms) when their worker last
+        reported; a shorter try is told by its result alone."""
+        began, self._began = self._began, []
+        return began
 
     def stop(self, wait: bool = True) -> None:
         """``wait=True``: running tasks finish, queued ones never start. ``wait=False``: terminate."""
@@ -356,13 +364,17 @@ class LocalExecutor:
         """Take every result the worker has sent so far, without blocking."""
         try:
             while worker.results.poll():
-                kind, payload = worker.results.recv()
+                message = worker.results.recv()
+                kind, payload = message[0], message[1]
                 worker.last_heard = time.monotonic()
                 if kind == "returned":
                     worker.asked_back = False
                     returned = [worker.outstanding.pop(seq)[0] for seq in payload if seq in worker.outstanding]
                     self._pending.extendleft(reversed(returned))
                     continue
+                for seq, began in message[2]:  # before the results: a try's start never comes after its end
+                    if seq in worker.outstanding:
+                        self._began.append(began)
                 for seq, result in payload:
                     if worker.outstanding.pop(seq, None) is None:
                         continue

@@ -8,10 +8,13 @@ Protocol with the parent (``executors.local``), over two one-way pipes and two s
   ``GIVE_BACK`` asks for the queued items back (another worker is idle while this one runs a
   long task); the parent closing the pipe means "stop": the running task finishes, queued
   ones are dropped.
-* results pipe, worker -> parent: ``("results", [(seq, TaskResult), ...])``, sent when the
-  worker runs out of work, when ``RESULT_BATCH`` wait, and at the latest ``RESULT_DELAY``
-  seconds after the first of them ended (a small thread sends them then, even while a long
-  task runs); ``("returned", [seq, ...])`` answers GIVE_BACK.
+* results pipe, worker -> parent: ``("results", [(seq, TaskResult), ...], [(seq, TaskStarted)])``,
+  sent when the worker runs out of work, when ``RESULT_BATCH`` wait, and at the latest
+  ``RESULT_DELAY`` seconds after the first of them ended (a small thread sends them then, even
+  while a long task runs); ``("returned", [seq, ...])`` answers GIVE_BACK. The start of a try
+  goes in such a message only once the try has run ``RESULT_DELAY`` seconds without ending
+  (so within 2 ms of its start): a short try is told by its result alone, and a wide map of
+  tiny tasks sends no more messages than before.
 * ``progress[0]`` is the seq of the last item started, ``progress[1]`` of the last one finished,
   so that after a crash the parent knows which item was running and which were only queued.
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import sys
 import threading
 import time
@@ -48,7 +52,7 @@ from tradewind.loader.dagbag import import_dag_file
 from tradewind.runtime.durable import result_from_log, result_line
 from tradewind.runtime.logs import TaskLogWriter, log_relative_path
 from tradewind.runtime.run_task import run_task
-from tradewind.runtime.work import ErrorInfo, TaskResult, WorkItem
+from tradewind.runtime.work import ErrorInfo, TaskResult, TaskStarted, WorkItem
 
 GIVE_BACK = "give back"  # parent -> worker: return the items you have not started
 RESULT_BATCH = 32  # results sent together at most
@@ -292,22 +296,37 @@ def run_one(item: WorkItem, dags: DagCache, setup: WorkerSetup) -> TaskResult:
 
 
 class Outbox:
-    """Messages to the parent: results, sent in batches but never held back long, and items
-    handed back unstarted."""
+    """Messages to the parent: results, sent in batches but never held back long, the start of
+    a try still running ``RESULT_DELAY`` after it began, and items handed back unstarted."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._results: list[tuple[int, TaskResult]] = []
         self._returned: list[int] = []
+        # the try running now, not yet told: (seq, key, started, monotonic start); tries run
+        # one at a time, so one slot
+        self._running: tuple[int, TaskInstanceKey, datetime, float] | None = None
+        self._where = (socket.gethostname(), os.getpid())
         self._first_at = 0.0
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
         self.broken = False  # the parent is gone
         threading.Thread(target=self._send_late, name="tradewind-outbox", daemon=True).start()
 
+    def start(self, seq: int, key: TaskInstanceKey) -> None:
+        """A try begins; the parent hears of it if it still runs when the next message goes."""
+        with self._cond:
+            now = time.monotonic()
+            if not self._results and self._running is None:
+                self._first_at = now
+                self._cond.notify()
+            self._running = (seq, key, datetime.now(UTC), now)
+
     def add(self, seq: int, result: TaskResult, *, now: bool) -> None:
         with self._cond:
-            if not self._results:
+            if self._running is not None and self._running[0] == seq:
+                self._running = None  # its result tells its start
+            elif not self._results and self._running is None:
                 self._first_at = time.monotonic()
                 self._cond.notify()
             self._results.append((seq, result))
@@ -319,8 +338,16 @@ class Outbox:
         with self._send_lock:
             with self._cond:
                 batch, self._results = self._results, []
-            if batch:
-                self._send(_dump_results(batch))
+                started = []
+                running = self._running
+                if running is not None:
+                    if time.monotonic() - running[3] >= RESULT_DELAY:
+                        started.append((running[0], TaskStarted(running[1], running[2], *self._where)))
+                        self._running = None
+                    else:
+                        self._first_at = running[3]  # the thread sends it when it is due
+            if batch or started:
+                self._send(_dump_results(batch, started))
 
     def give_back(self, seqs: list[int]) -> None:
         """Queue the seqs of items handed back; the outbox thread sends them (the inbox thread
@@ -339,7 +366,7 @@ class Outbox:
     def _send_late(self) -> None:
         while not self.broken:
             with self._cond:
-                while not self._results and not self._returned:
+                while not self._results and not self._returned and self._running is None:
                     self._cond.wait()
                 returned, self._returned = self._returned, []
                 wait = self._first_at + RESULT_DELAY - time.monotonic()
@@ -352,9 +379,9 @@ class Outbox:
                 self.flush()
 
 
-def _dump_results(batch: list[tuple[int, TaskResult]]) -> bytes | memoryview:
+def _dump_results(batch: list[tuple[int, TaskResult]], started: list[tuple[int, TaskStarted]]) -> bytes | memoryview:
     try:
-        return ForkingPickler.dumps(("results", batch))
+        return ForkingPickler.dumps(("results", batch, started))
     except Exception:
         pass
     safe = []
@@ -365,7 +392,7 @@ def _dump_results(batch: list[tuple[int, TaskResult]]) -> bytes | memoryview:
             message = f"the result of {result.key.display} cannot be sent back: {type(exc).__name__}: {exc}"
             result = failed_result(result.key, ErrorInfo("ResultNotPicklable", message, ""), result.started_at)
         safe.append((seq, result))
-    return ForkingPickler.dumps(("results", safe))
+    return ForkingPickler.dumps(("results", safe, started))
 
 
 class Inbox:
@@ -426,6 +453,7 @@ def worker_main(tasks: Connection, results: Connection, progress: Any, setup: Wo
     while not outbox.broken and (entry := inbox.next()) is not None:
         seq, item = entry
         progress[0] = seq
+        outbox.start(seq, item.key)
         result = run_one(item, dags, setup)
         progress[1] = seq
         outbox.add(seq, result, now=inbox.empty())

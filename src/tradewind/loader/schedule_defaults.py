@@ -58,14 +58,15 @@ def _is_under(module: str, package: str) -> bool:
 
 def defaults_for(path: Path) -> ScheduleDefaults:
     cron, delta = _setting("create_cron_data_intervals"), _setting("create_delta_data_intervals")
-    if cron is not None and delta is not None:
-        return ScheduleDefaults(cron, delta, forced=True, why="[scheduler] create_*_data_intervals")
     try:
         source = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         source = ""
     modules = imported_modules(source)
     newer = next((m for m in modules if any(_is_under(m, p) for p in AIRFLOW3_ONLY)), None)
+    if cron is not None and delta is not None:
+        why = "[scheduler] create_*_data_intervals"
+        return ScheduleDefaults(cron, delta, forced=True, why=why, airflow3=newer is not None)
     if newer is not None:
         why = f"Airflow 3 file (imports {newer})"
         auto = False
@@ -78,4 +79,5 @@ def defaults_for(path: Path) -> ScheduleDefaults:
         auto if delta is None else delta,
         forced=False,
         why=why,
+        airflow3=newer is not None,
     )

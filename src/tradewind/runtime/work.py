@@ -12,17 +12,20 @@ from tradewind.definitions.states import TaskInstanceState
 
 @dataclass(frozen=True)
 class RunContext:
-    """What a task needs to know about the DAG run it belongs to."""
+    """What a task needs to know about the DAG run it belongs to. A manual run of a DAG written
+    for Airflow 3, triggered without a logical date, has none and no data interval (all three
+    None); ``run_after`` is when it may start (None: not recorded, as in runs made before it was)."""
 
     dag_id: str
     run_id: str
-    logical_date: datetime
-    data_interval_start: datetime
-    data_interval_end: datetime
+    logical_date: datetime | None
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
     run_type: str = "manual"
     conf: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     test_mode: bool = False
+    run_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,18 @@ class ErrorInfo:
     type: str
     message: str
     traceback: str
+
+
+@dataclass(frozen=True)
+class TaskStarted:
+    """A worker began a try of a task instance: where (host and process) and when. Sent only
+    for a try still running when the worker next reports: one that ends first is told by its
+    result alone."""
+
+    key: TaskInstanceKey
+    started_at: datetime
+    hostname: str | None = None
+    pid: int | None = None
 
 
 @dataclass(frozen=True)

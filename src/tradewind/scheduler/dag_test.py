@@ -30,26 +30,34 @@ from tradewind.store.secrets import existing_store_secrets
 
 def run_context_for(
     dag: DAG | SerializedDAG,
-    logical_date: datetime,
-    interval: DataInterval,
+    logical_date: datetime | None,
+    interval: DataInterval | None,
     *,
     run_type: str = "manual",
     run_id: str | None = None,
     conf: dict[str, Any] | None = None,
     test_mode: bool = False,
+    run_after: datetime | None = None,
 ) -> RunContext:
-    """The context of one run of ``dag``; the run's conf overrides the DAG's params."""
+    """The context of one run of ``dag``; the run's conf overrides the DAG's params. A run
+    without a logical date (an Airflow 3 trigger) has no interval and is named after ``run_after``."""
     conf = dict(conf or {})
+    if not run_id:
+        named_after = logical_date if logical_date is not None else run_after
+        if named_after is None:
+            raise TradewindError(f"DAG '{dag.dag_id}': a run needs a logical date, a run_after or a run_id")
+        run_id = f"{run_type}__{named_after.isoformat()}"
     return RunContext(
         dag_id=dag.dag_id,
-        run_id=run_id or f"{run_type}__{logical_date.isoformat()}",
+        run_id=run_id,
         logical_date=logical_date,
-        data_interval_start=interval.start,
-        data_interval_end=interval.end,
+        data_interval_start=interval.start if interval is not None else None,
+        data_interval_end=interval.end if interval is not None else None,
         run_type=run_type,
         conf=conf,
         params=resolve_params(dag.params, conf),
         test_mode=test_mode,
+        run_after=run_after,
     )
 
 
@@ -63,7 +71,7 @@ def make_run_context(
     interval = dag.timetable.infer_manual_data_interval(run_after=moment)
     # Airflow 3 gives test_mode as false under `dags test` too (its example
     # example_passing_params_via_test_command relies on it)
-    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf)
+    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, run_after=moment)
 
 
 def pools_for_test(dag: SerializedDAG) -> dict[str, int]:
@@ -121,6 +129,7 @@ def drive(
                 executor.submit(items)
             results = executor.next_results(timeout=0.5) if active.in_flight else []
             active.in_flight -= len(results)
+            state.mark_running(executor.take_started())  # before the results, as the scheduler does
             for result in results:
                 admission.release(state.dag.task_dict[result.key.task_id], state.dag.dag_id)
                 state.apply_result(result, no_retry_delay=no_retry_delay)

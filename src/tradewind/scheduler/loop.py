@@ -29,7 +29,7 @@ from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.executors.base import Executor
 from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_from_log
-from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
+from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarted, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
@@ -348,6 +348,22 @@ class Scheduler:
             self._file_hashes[path] = cached
         return cached[1]
 
+    def apply_started(self, started: list[TaskStarted]) -> None:
+        """Tries that began: their queued instances become running (written with this turn's
+        other changes, one write for all of them)."""
+        by_run: dict[tuple[str, str], list[TaskStarted]] = {}
+        for began in started:
+            by_run.setdefault((began.key.dag_id, began.key.run_id), []).append(began)
+        for key, events in by_run.items():
+            active = self.active.get(key)
+            if active is not None and active.state.mark_running(events):
+                self._touched.add(key)
+
+    def _take_in(self, results: list[TaskResult]) -> None:
+        """What the executor reported: starts first (a try's start never comes after its result)."""
+        self.apply_started(self.executor.take_started())
+        self.apply_results(results)
+
     def apply_results(self, results: list[TaskResult]) -> None:
         for result in results:
             key = (result.key.dag_id, result.key.run_id)
@@ -503,7 +519,7 @@ class Scheduler:
                 if results and in_flight > len(results):
                     # more results are about to land: take them in the same turn (one write, not many)
                     results += self.executor.next_results(timeout=0.002)
-                self.apply_results(results)
+                self._take_in(results)
             self._finish_in_flight()
         finally:
             self.executor.stop(wait=not self._abandoned)
@@ -586,7 +602,7 @@ class Scheduler:
         self._touched.update(self.active)
         while any(a.in_flight for a in self.active.values()):
             self._beat()
-            self.apply_results(self.executor.next_results(timeout=1.0))
+            self._take_in(self.executor.next_results(timeout=1.0))
             self._persist_at_stop()
         self._touched.update(self.active)
         if not self._persist_at_stop():

@@ -38,9 +38,16 @@ def _now() -> datetime:
 
 
 def context_from_row(run: Any, dag: SerializedDAG) -> RunContext:
-    interval = DataInterval(run.data_interval_start, run.data_interval_end)
+    start, end = run.data_interval_start, run.data_interval_end
+    interval = DataInterval(start, end) if start is not None and end is not None else None
     return run_context_for(
-        dag, run.logical_date, interval, run_type=run.run_type, run_id=run.run_id, conf=dict(run.conf or {})
+        dag,
+        run.logical_date,
+        interval,
+        run_type=run.run_type,
+        run_id=run.run_id,
+        conf=dict(run.conf or {}),
+        run_after=run.run_after,
     )
 
 
@@ -161,7 +168,14 @@ class StoreGateway:
                 return created, None, last  # looked at again when one of its runs ends
             run_id = f"scheduled__{info.logical_date.isoformat()}"
             created.append(
-                run_context_for(dag, info.logical_date, info.data_interval, run_type="scheduled", run_id=run_id)
+                run_context_for(
+                    dag,
+                    info.logical_date,
+                    info.data_interval,
+                    run_type="scheduled",
+                    run_id=run_id,
+                    run_after=info.run_after,
+                )
             )
             active += 1
             last = info.data_interval
@@ -189,14 +203,22 @@ class StoreGateway:
             run_type=context.run_type,
             conf=context.conf,
             dag_hash=dag_hash,
+            run_after=context.run_after,
         )
 
     def create_manual_run(
         self, dag: SerializedDAG, logical_date: datetime | None, conf: dict[str, Any], run_id: str | None = None
     ) -> RunContext:
-        moment = logical_date or _now()
-        interval = dag.timetable.infer_manual_data_interval(run_after=moment)
-        context = run_context_for(dag, moment, interval, run_id=run_id, conf=conf)
+        """Queue a manual run. Without a logical date: the trigger time is its logical date, or, for
+        a DAG written for Airflow 3 (``logical_date_on_trigger`` False), it has none and no data
+        interval, and is named ``manual__<trigger time>``, as in Airflow 3."""
+        now = _now()
+        if logical_date is None and not dag.logical_date_on_trigger:
+            context = run_context_for(dag, None, None, run_id=run_id, conf=conf, run_after=now)
+        else:
+            moment = logical_date or now
+            interval = dag.timetable.infer_manual_data_interval(run_after=moment)
+            context = run_context_for(dag, moment, interval, run_id=run_id, conf=conf, run_after=now)
         with session_scope(self.engine) as session:
             self._insert_run(session, context, dag.version)
         return context
@@ -215,7 +237,12 @@ class StoreGateway:
                 if q.get_dag_run(session, dag.dag_id, run_id) is not None:
                     continue
                 context = run_context_for(
-                    dag, info.logical_date, info.data_interval, run_type="backfill", run_id=run_id
+                    dag,
+                    info.logical_date,
+                    info.data_interval,
+                    run_type="backfill",
+                    run_id=run_id,
+                    run_after=info.run_after,
                 )
                 self._insert_run(session, context, dag.version)
                 contexts.append(context)
@@ -264,7 +291,7 @@ class StoreGateway:
         with session_scope(self.engine) as session:
             runs = q.list_dag_runs(session, dag_id)
             session.expunge_all()
-            return sorted(runs, key=lambda r: r.logical_date, reverse=True)
+            return sorted(runs, key=lambda r: r.logical_date or r.run_after or r.queued_at, reverse=True)
 
     # -- task instances
     def load_records(self, dag_id: str, run_id: str) -> list[InstanceRecord]:
@@ -290,6 +317,8 @@ class StoreGateway:
                     retry_at=row.next_retry_at,
                     xcoms=by_key.get((row.task_id, row.map_index), {}),
                     max_tries=row.max_tries or None,
+                    hostname=row.hostname,
+                    pid=row.pid,
                 )
             )
         return records
@@ -325,6 +354,8 @@ class StoreGateway:
                     "next_retry_at": record.retry_at,
                     "max_tries": record.max_tries or 0,
                     "error": record.error.message if record.error else None,
+                    "hostname": record.hostname,
+                    "pid": record.pid,
                 }
             )
             if record.state is TaskInstanceState.SUCCESS:

@@ -32,6 +32,8 @@ class InstanceRecord:
     held: bool = False  # decided to run, waiting for room under a concurrency limit
     max_tries: int | None = None  # set when cleared: tries used so far + retries (Airflow's rule)
     reschedule_since: datetime | None = None  # a rescheduled sensor: when its first poke started
+    hostname: str | None = None  # where the try reported running (kept once it ends)
+    pid: int | None = None
 
     def tries_allowed(self, task: SerializedTask) -> int:
         return self.max_tries if self.max_tries is not None else task.retries + 1

@@ -23,7 +23,7 @@ from tradewind.definitions.serialized import SerializedDAG, SerializedTask
 from tradewind.definitions.states import DagRunState, TaskInstanceState, TriggerRule
 from tradewind.errors import MapLengthExceededError, TradewindError
 from tradewind.runtime.inputs import InputsSource, ResultSequence, SparseSequence
-from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, WorkItem
+from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarted, WorkItem
 from tradewind.scheduler.records import UNMAPPED, InstanceRecord, expand_input_of, producers_of, retry_delay_for
 from tradewind.scheduler.trigger_rules import Decision, evaluate
 
@@ -105,7 +105,7 @@ class RunState:
             {t.task_id: t for t in self.order}, lambda t: self.dag.task_dict[t].on_failure_fail_dagrun
         )
         self.events: list[str] = []  # scheduler-level messages for the log
-        if not self._in_date_range(context):
+        if not self._in_date_range(context) and context.logical_date is not None:
             self.events.append(
                 f"Run '{context.run_id}': logical date {context.logical_date.isoformat()} is outside the DAG's "
                 f"start_date..end_date ({self.dag.start_date}..{self.dag.end_date}), so it has no task instances "
@@ -116,8 +116,9 @@ class RunState:
         self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
 
     def _in_date_range(self, context: RunContext) -> bool:
-        """A run's logical date within the DAG's ``start_date``..``end_date`` (a backfill: any date)."""
-        if context.run_type == "backfill":
+        """A run's logical date within the DAG's ``start_date``..``end_date`` (a backfill: any date;
+        a run without a logical date, an Airflow 3 trigger: always, as in Airflow)."""
+        if context.run_type == "backfill" or context.logical_date is None:
             return True
         start, end, moment = self.dag.start_date, self.dag.end_date, context.logical_date
         return (start is None or start <= moment) and (end is None or moment <= end)
@@ -271,6 +272,7 @@ class RunState:
         for record in ready:
             record.try_number += 1
             record.retry_at = None
+            record.hostname = record.pid = None  # set again if this try reports its start
             self._set_state(record, S.SCHEDULED)
         return ready
 
@@ -435,6 +437,22 @@ class RunState:
         """These scheduled instances were handed to an executor."""
         for record in records:
             self._set_state(record, S.QUEUED)
+
+    def mark_running(self, started: list[TaskStarted]) -> int:
+        """These tries began (a worker says so): a queued instance on that try becomes running,
+        with its start time, host and pid. A start that comes late (the instance has its result
+        already, was cleared, or is on another try) changes nothing. Returns how many moved."""
+        moved = 0
+        for began in started:
+            key = began.key
+            record = self.instances.get(key.task_id, {}).get(key.map_index)
+            if record is None or record.state is not S.QUEUED or record.try_number != key.try_number:
+                continue
+            record.started_at, record.ended_at = began.started_at, None
+            record.hostname, record.pid = began.hostname, began.pid
+            self._set_state(record, S.RUNNING)
+            moved += 1
+        return moved
 
     def _wait_for_retry(self, record: InstanceRecord) -> None:
         heapq.heappush(self._retry_heap, (record.retry_at or _now(), record.task_id, record.map_index))
@@ -621,6 +639,7 @@ class RunState:
                 self._set_state(record, None)
                 record.xcoms, record.error, record.label = {}, None, None
                 record.started_at = record.ended_at = record.retry_at = record.reschedule_since = None
+                record.hostname = record.pid = None
                 reset.append(record)
             if not chosen:
                 continue

@@ -38,7 +38,7 @@ class RunRow:
     run_id: str
     state: str
     run_type: str
-    logical_date: datetime
+    logical_date: datetime | None  # None: an Airflow 3 trigger without one
     start_date: datetime | None
     end_date: datetime | None
     conf: dict[str, Any]
@@ -104,6 +104,9 @@ def dag_row(session: Session, dag_id: str) -> DagRow | None:
     return DagRow(r[0], r[1], r[2], list(r[3] or []), bool(r[4]), r[5]) if r is not None else None
 
 
+_WHEN = func.coalesce(DagRun.logical_date, DagRun.run_after)  # a run without a logical date: when triggered
+
+
 def _run_row(run: DagRun) -> RunRow:
     return RunRow(
         run.dag_id,
@@ -124,7 +127,7 @@ def recent_runs(session: Session, dag_ids: Sequence[str], per_dag: int = 5) -> d
     for start in range(0, len(dag_ids), 500):
         position = (
             func.row_number()
-            .over(partition_by=DagRun.dag_id, order_by=(DagRun.logical_date.desc(), DagRun.id.desc()))
+            .over(partition_by=DagRun.dag_id, order_by=(_WHEN.desc(), DagRun.id.desc()))
             .label("position")
         )
         ranked = select(DagRun.id, position).where(DagRun.dag_id.in_(dag_ids[start : start + 500])).subquery()
@@ -132,7 +135,7 @@ def recent_runs(session: Session, dag_ids: Sequence[str], per_dag: int = 5) -> d
             select(DagRun)
             .join(ranked, ranked.c.id == DagRun.id)
             .where(ranked.c.position <= per_dag)
-            .order_by(DagRun.dag_id, DagRun.logical_date.desc(), DagRun.id.desc())
+            .order_by(DagRun.dag_id, _WHEN.desc(), DagRun.id.desc())
         )
         for run in session.scalars(query.execution_options(populate_existing=True)):
             found[run.dag_id].append(_run_row(run))
@@ -144,7 +147,7 @@ def grid_runs(session: Session, dag_id: str, limit: int = 25) -> list[RunRow]:
     query = (
         select(DagRun)
         .where(DagRun.dag_id == dag_id)
-        .order_by(DagRun.logical_date.desc(), DagRun.id.desc())
+        .order_by(_WHEN.desc(), DagRun.id.desc())
         .limit(limit)
         .execution_options(populate_existing=True)
     )

@@ -86,7 +86,9 @@ class DagRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), ForeignKey("dag.dag_id", ondelete="CASCADE"))
     run_id: Mapped[str] = mapped_column(String(ID_LENGTH))
-    logical_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None: a manual run of an Airflow 3 DAG triggered without one (then no data interval either)
+    logical_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    run_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it may start (migration 0008)
     data_interval_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     data_interval_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     run_type: Mapped[str] = mapped_column(String(20))  # scheduled | manual | backfill

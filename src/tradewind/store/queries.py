@@ -164,15 +164,18 @@ def create_dag_run(
     *,
     dag_id: str,
     run_id: str,
-    logical_date: datetime,
+    logical_date: datetime | None,
     data_interval_start: datetime | None,
     data_interval_end: datetime | None,
     run_type: str,
     conf: Mapping[str, Any] | None = None,
     state: str = DagRunState.QUEUED,
     dag_hash: str | None = None,
+    run_after: datetime | None = None,
 ) -> DagRun:
-    """Insert a queued run; raises :class:`DagRunAlreadyExists` when the DAG already has this run_id."""
+    """Insert a queued run; raises :class:`DagRunAlreadyExists` when the DAG already has this run_id.
+    ``logical_date`` None: a run without one (any number of those may exist); ``run_after``
+    defaults to the logical date."""
     if run_type not in RUN_TYPES:
         raise TradewindError(f"run_type must be one of {', '.join(RUN_TYPES)}, got {run_type!r}")
     if not run_id or len(run_id) > ID_LENGTH:
@@ -185,6 +188,7 @@ def create_dag_run(
             dag_id=dag_id,
             run_id=run_id,
             logical_date=logical_date,
+            run_after=run_after or logical_date,
             data_interval_start=data_interval_start,
             data_interval_end=data_interval_end,
             run_type=run_type,
@@ -217,15 +221,15 @@ def list_dag_runs(
     *,
     oldest_first: bool = False,
 ) -> list[DagRun]:
-    """Runs of one DAG (or of every DAG when ``dag_id`` is None), optionally in ``states``; newest first."""
+    """Runs of one DAG (or of every DAG when ``dag_id`` is None), optionally in ``states``; newest
+    first, by logical date (a run without one: by ``run_after``, its trigger time)."""
     query = select(DagRun)
     if dag_id is not None:
         query = query.where(DagRun.dag_id == dag_id)
     if states is not None:
         query = query.where(DagRun.state.in_([str(DagRunState(s)) for s in states]))
-    order: list[ColumnElement[Any]] = (
-        [DagRun.logical_date.asc(), DagRun.id.asc()] if oldest_first else [DagRun.logical_date.desc(), DagRun.id.desc()]
-    )
+    when = func.coalesce(DagRun.logical_date, DagRun.run_after)
+    order: list[ColumnElement[Any]] = [when.asc(), DagRun.id.asc()] if oldest_first else [when.desc(), DagRun.id.desc()]
     return list(session.scalars(query.order_by(*order).execution_options(populate_existing=True)))
 
 
@@ -264,6 +268,7 @@ def run_row(context: Any, dag_hash: str | None) -> dict[str, Any]:
         "dag_id": context.dag_id,
         "run_id": context.run_id,
         "logical_date": context.logical_date,
+        "run_after": context.run_after or context.logical_date,
         "data_interval_start": context.data_interval_start,
         "data_interval_end": context.data_interval_end,
         "run_type": context.run_type,

@@ -47,7 +47,7 @@ RUN_ORDER = {
     "dag_run_id": DagRun.run_id,
     "state": DagRun.state,
     "logical_date": DagRun.logical_date,
-    "run_after": DagRun.logical_date,
+    "run_after": DagRun.run_after,
     "start_date": DagRun.start_date,
     "end_date": DagRun.end_date,
     "queued_at": DagRun.queued_at,
@@ -230,7 +230,12 @@ def page_task_instances_across_runs(
         named = TaskInstance.state.in_([s for s in states if s is not None])
         query = query.where(or_(named, TaskInstance.state.is_(None)) if None in states else named)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    ordered = query.order_by(DagRun.logical_date.desc(), DagRun.id.desc(), TaskInstance.task_id, TaskInstance.map_index)
+    ordered = query.order_by(
+        func.coalesce(DagRun.logical_date, DagRun.run_after).desc(),
+        DagRun.id.desc(),
+        TaskInstance.task_id,
+        TaskInstance.map_index,
+    )
     rows = session.execute(ordered.limit(limit).offset(offset).execution_options(populate_existing=True))
     return [(row[0], row[1]) for row in rows], int(total)
 

@@ -55,6 +55,7 @@ __all__ = [
     "ScheduleDefaults",
     "TimeRestriction",
     "Timetable",
+    "current_schedule_defaults",
     "timetable_for",
     "use_schedule_defaults",
 ]
@@ -66,12 +67,15 @@ class ScheduleDefaults:
 
     ``forced``: set in the configuration, so it holds for ``schedule_interval=`` too (as
     Airflow's ``[scheduler] create_cron_data_intervals`` does); otherwise ``schedule_interval=``,
-    an Airflow 2 argument, always means data intervals. ``why`` is shown by ``dags list``."""
+    an Airflow 2 argument, always means data intervals. ``why`` is shown by ``dags list``.
+    ``airflow3``: the file is written for Airflow 3 (whatever the settings say), so a manual run
+    of its DAGs triggered without a logical date gets none, as in Airflow 3."""
 
     cron_data_intervals: bool = True
     delta_data_intervals: bool = True
     forced: bool = False
     why: str = "not read from a DAG file"
+    airflow3: bool = False
 
 
 _current: list[ScheduleDefaults] = [ScheduleDefaults()]
@@ -85,6 +89,11 @@ def use_schedule_defaults(defaults: ScheduleDefaults) -> Iterator[None]:
         yield
     finally:
         _current.pop()
+
+
+def current_schedule_defaults() -> ScheduleDefaults:
+    """What the file being imported was written for (the defaults outside a DAG file)."""
+    return _current[-1]
 
 
 def timetable_for(schedule: object, tz: Any = UTC, *, schedule_interval: bool = False) -> Timetable:
