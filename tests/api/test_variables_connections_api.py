@@ -5,6 +5,7 @@ client: what a script calling Airflow's ``/api/v2/variables`` and ``/api/v2/conn
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +14,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from tradewind.api.app import create_app
 from tradewind.auth import create_user, issue_token, secret_key
 from tradewind.cli.main import main
 from tradewind.store import make_engine, migrate
 from tradewind.store.engine import session_scope
+from tradewind.store.models import StoredConnection, StoredVariable
 
 VARS = "/api/v2/variables"
 CONNS = "/api/v2/connections"
@@ -36,15 +38,12 @@ class Store:
         return self.client.request(method, path, headers=headers, **kwargs)
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    """A fresh store in TRADEWIND_HOME (the one `tradewind dags test` reads), a user per role."""
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Store]]:
+    """A store in a TRADEWIND_HOME (the one `tradewind dags test` reads), a user per role; built
+    once per module (hashing the passwords costs a second)."""
+    home = tmp_path_factory.mktemp("varconn") / "home"
     home.mkdir()
-    monkeypatch.setenv("TRADEWIND_HOME", str(home))
-    monkeypatch.delenv("TRADEWIND__DATABASE__URL", raising=False)
-    for name in ("AIRFLOW_VAR_FROM_ENV", "AIRFLOW_VAR_TEAM", "TRADEWIND_VAR_TEAM"):
-        monkeypatch.delenv(name, raising=False)
     engine = make_engine(f"sqlite:///{home / 'tradewind.db'}")
     migrate(engine)
     with session_scope(engine) as session:
@@ -53,8 +52,22 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
         }
         secret = secret_key(session)
     client = TestClient(create_app(engine, logs_folder=home / "logs", with_ui=False))
-    yield Store(client, engine, {role: issue_token(user, secret) for role, user in users.items()})
+    yield home, Store(client, engine, {role: issue_token(user, secret) for role, user in users.items()})
     engine.dispose()
+
+
+@pytest.fixture
+def store(built: tuple[Path, Store], monkeypatch: pytest.MonkeyPatch) -> Store:
+    """The module's store with no Variables or Connections, and this test's environment."""
+    home, found = built
+    monkeypatch.setenv("TRADEWIND_HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith(("TRADEWIND__", "AIRFLOW_VAR_", "TRADEWIND_VAR_", "AIRFLOW_CONN_", "TRADEWIND_CONN_")):
+            monkeypatch.delenv(name)
+    with session_scope(found.engine) as session:
+        session.execute(delete(StoredVariable))
+        session.execute(delete(StoredConnection))
+    return found
 
 
 def body_of(response: Any, code: int = 200) -> Any:
