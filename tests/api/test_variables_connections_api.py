@@ -204,12 +204,23 @@ def test_bulk_creates_updates_and_deletes_and_reports_each_action(store: Store) 
     assert body_of(store.call("GET", f"{VARS}/new"))["description"] == "d"
 
     failing = {
-        "actions": [{"action": "create", "entities": [{"key": "fresh", "value": "f"}, {"key": "old", "value": "3"}]}]
+        "actions": [
+            {"action": "create", "entities": [{"key": "fresh", "value": "f"}, {"key": "old", "value": "3"}]},
+            {"action": "delete", "entities": ["new", "gone", "lost"]},
+        ]
     }
-    outcome = body_of(store.call("PATCH", VARS, json=failing))["create"]
-    assert outcome["success"] == [] and outcome["errors"][0]["status_code"] == 409
-    assert body_of(store.call("GET", f"{VARS}/fresh"), 404)  # a failed action keeps none of its writes
+    outcome = body_of(store.call("PATCH", VARS, json=failing))
+    assert outcome["create"] == {
+        "success": [],
+        "errors": [{"error": "The variables with these keys: {'old'} already exist.", "status_code": 409}],
+    }
+    assert outcome["delete"]["errors"] == [
+        {"error": "The variables with these keys: {'gone', 'lost'} were not found.", "status_code": 404}
+    ]
+    assert outcome["update"] is None
+    assert body_of(store.call("GET", f"{VARS}/fresh"), 404)  # a failed action writes nothing
     assert body_of(store.call("GET", f"{VARS}/old"))["value"] == "2"
+    assert body_of(store.call("GET", f"{VARS}/new"))["value"] == "n2"
 
 
 def test_a_variable_set_through_the_api_is_what_a_task_reads_in_dags_test(store: Store, tmp_path: Path) -> None:

@@ -144,56 +144,55 @@ def _changes(body: VariableBody, update_mask: list[str] | None) -> dict[str, Any
     return changes
 
 
+def _keys(keys: set[str]) -> str:
+    return "{" + ", ".join(repr(k) for k in sorted(keys)) + "}"
+
+
 @router.patch("", summary="Bulk Variables")
 def bulk_variables(body: BulkBody, _user: Actor, engine: EngineDep) -> dict[str, Any]:
-    """Create, change and delete several Variables in one call, as Airflow's bulk body says.
-    Each action reports the keys it handled and its errors; all actions are one transaction
-    unless an action fails, in which case its own writes are not kept."""
+    """Create, change and delete several Variables in one call (Airflow's bulk body). Each
+    action reports the keys it handled, or one error naming the keys that made it fail, in
+    which case it writes nothing (``action_on_existence`` / ``action_on_non_existence``:
+    ``fail``, the default; ``skip``; ``overwrite`` for creates)."""
     results: dict[str, Any] = {"create": None, "update": None, "delete": None}
     for action in body.actions:
         outcome = _Outcome()
+        results[action.action] = outcome
+        named = [e if isinstance(e, str) else e.key for e in action.entities]
         with session_scope(engine) as session:
+            existing = {key for key in named if s.get_variable(session, key) is not None}
             if isinstance(action, BulkCreate):
+                if existing and action.action_on_existence == "fail":
+                    outcome.errors.append(
+                        _error(f"The variables with these keys: {_keys(existing)} already exist.", 409)
+                    )
+                    continue
                 for entity in action.entities:
                     _no_team(entity)
-                    exists = s.get_variable(session, entity.key) is not None
-                    if exists and action.action_on_existence == "fail":
-                        outcome.errors.append(
-                            _conflict(f"The variables with these keys: {{'{entity.key}'}} already exist.")
-                        )
-                        continue
-                    if exists and action.action_on_existence == "skip":
+                    if entity.key in existing and action.action_on_existence == "skip":
                         continue
                     s.set_variable(session, entity.key, entity.text(), entity.description)
                     outcome.success.append(entity.key)
-            elif isinstance(action, BulkUpdate):
+                continue
+            missing = set(named) - existing
+            if missing and action.action_on_non_existence == "fail":
+                outcome.errors.append(_error(f"The variables with these keys: {_keys(missing)} were not found.", 404))
+                continue
+            if isinstance(action, BulkUpdate):
                 for entity in action.entities:
                     _no_team(entity)
-                    changes = _changes(entity, action.update_mask)
-                    if s.update_variable(session, entity.key, changes) is not None:
+                    if entity.key in existing:
+                        s.update_variable(session, entity.key, _changes(entity, action.update_mask))
                         outcome.success.append(entity.key)
-                    elif action.action_on_non_existence == "fail":
-                        outcome.errors.append(_not_found(entity.key))
             else:
-                for named in action.entities:
-                    key = named if isinstance(named, str) else named.key
-                    if s.delete_variable(session, key):
+                for key in named:
+                    if key in existing and s.delete_variable(session, key):
                         outcome.success.append(key)
-                    elif action.action_on_non_existence == "fail":
-                        outcome.errors.append(_not_found(key))
-            if outcome.errors:
-                session.rollback()
-                outcome.success = []
-        results[action.action] = outcome.model_dump()
-    return results
+    return {name: None if found is None else found.model_dump() for name, found in results.items()}
 
 
-def _conflict(message: str) -> dict[str, Any]:
-    return {"error": message, "status_code": status.HTTP_409_CONFLICT}
-
-
-def _not_found(key: str) -> dict[str, Any]:
-    return {"error": f"The variables with these keys: {{'{key}'}} were not found.", "status_code": 404}
+def _error(message: str, code: int) -> dict[str, Any]:
+    return {"error": message, "status_code": code}
 
 
 @router.get("/{variable_key:path}", summary="Get Variable")
