@@ -177,10 +177,21 @@ def test_malformed_variable_bodies_are_422_naming_the_field(store: Store, json_b
     assert body_of(store.call("GET", VARS))["total_entries"] == 0
 
 
-def test_an_unknown_update_mask_field_is_a_400(store: Store) -> None:
+def test_an_update_mask_naming_an_unknown_field_or_the_key_is_a_400(store: Store) -> None:
     body_of(store.call("POST", VARS, json={"key": "k", "value": "x"}), 201)
     refused = store.call("PATCH", f"{VARS}/k", params={"update_mask": "colour"}, json={"key": "k", "value": "y"})
     assert body_of(refused, 400) == {"detail": "Invalid update_mask field(s): colour"}
+    refused = store.call(
+        "PATCH", f"{VARS}/k", params={"update_mask": ["key", "value"]}, json={"key": "k", "value": "y"}
+    )
+    assert "key cannot be changed" in body_of(refused, 400)["detail"]
+    assert body_of(store.call("GET", f"{VARS}/k"))["value"] == "x"
+
+
+def test_environment_connections_are_not_listed_nor_served(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_FROM_ENV", "http://user:pw@env.host")
+    assert body_of(store.call("GET", CONNS)) == {"connections": [], "total_entries": 0}
+    assert body_of(store.call("GET", f"{CONNS}/from_env"), 404)
 
 
 def test_bulk_creates_updates_and_deletes_and_reports_each_action(store: Store) -> None:
