@@ -138,3 +138,29 @@ def test_the_official_airflow_client_drives_tradewind(server: str) -> None:
         ]
         second = tis.get_log(dag_id, run_id, "process", 2, map_index=1)
         assert any(m.event.endswith("Processing: bar") for m in second.content.actual_instance)
+
+        # Variables and Connections, as a deployment script sets them up
+        from airflow_client.client.api import connection_api, variable_api
+        from airflow_client.client.models import BulkBodyVariableBody, ConnectionBody, VariableBody
+
+        variables = variable_api.VariableApi(client)
+        created = variables.post_variable(VariableBody(key="api_token", value="t-123", description="for the vendor"))
+        assert (created.key, created.value, created.description) == ("api_token", "***", "for the vendor")
+        variables.patch_variable("api_token", VariableBody(key="api_token", value="t-456"), update_mask=["value"])
+        assert [v.key for v in variables.get_variables(variable_key_pattern="token").variables] == ["api_token"]
+        bulk = BulkBodyVariableBody.from_dict({"actions": [{"action": "delete", "entities": ["api_token", "none"]}]})
+        assert variables.bulk_variables(bulk).delete.errors[0]["status_code"] == 404
+
+        connections = connection_api.ConnectionApi(client)
+        body = ConnectionBody(connection_id="vendor", conn_type="http", host="api.vendor", password="pw", port=443)
+        assert connections.post_connection(body).password == "***"
+        got = connections.get_connection("vendor")
+        assert (got.conn_type, got.host, got.port, got.var_schema, got.password) == (
+            "http",
+            "api.vendor",
+            443,
+            None,
+            "***",
+        )
+        assert [c.connection_id for c in connections.get_connections().connections] == ["vendor"]
+        connections.delete_connection("vendor")

@@ -23,6 +23,8 @@ KNOWN = {
     "xcom_key": "return_value",
     "pool_name": "default_pool",
     "import_error_id": 1,
+    "variable_key": "fuzz_variable",
+    "connection_id": "fuzz_connection",
 }
 
 
@@ -33,6 +35,10 @@ def test_no_generated_input_makes_a_server_error(api: Api) -> None:
     assert len(operations) >= 20
     headers = api.headers("admin")
     seen: list[int] = []
+    api.client.post("/api/v2/variables", json={"key": KNOWN["variable_key"], "value": "v"}, headers=headers)
+    api.client.post(
+        "/api/v2/connections", json={"connection_id": KNOWN["connection_id"], "conn_type": "http"}, headers=headers
+    )
 
     runs: list[tuple[Any, GenerationMode, dict[str, Any] | None]] = []
     for operation in operations:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DataError
 
 import tradewind
 from tradewind.api.deps import ApiSettings
-from tradewind.api.routes import clearing, dags, logs, misc, runs, task_instances, xcoms
+from tradewind.api.routes import clearing, connections, dags, logs, misc, runs, task_instances, variables, xcoms
 from tradewind.config import conf, home
 from tradewind.control import Conflict, ControlError, InvalidRequest, NotFound
 
@@ -97,7 +97,7 @@ def create_app(
         return JSONResponse({"detail": "Internal error; see the api-server's log"}, status_code=500)
 
     # task_instances last: its /{task_id}/{map_index} would take .../xcomEntries and the like
-    for module in (misc, dags, runs, logs, xcoms, clearing, task_instances):
+    for module in (misc, dags, runs, logs, xcoms, clearing, task_instances, variables, connections):
         app.include_router(module.router)
     if with_ui:
         from tradewind.web import install

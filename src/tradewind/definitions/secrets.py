@@ -165,6 +165,28 @@ def redact(text: str) -> str:
     return text if pattern is None else pattern.sub(MASK, text)
 
 
+def redacted(value: Any, name: str | None = None) -> Any:
+    """``value`` as the API shows it (Airflow's rule): a string under a sensitive name becomes
+    ``***``; dicts are walked key by key and lists item by item; other values are kept."""
+    if isinstance(value, dict):
+        return {key: redacted(item, str(key)) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted(item, name) for item in value]
+    if isinstance(value, str) and name is not None and is_sensitive(name):
+        return MASK
+    return value
+
+
+def unredacted(new: Any, old: Any) -> Any:
+    """``new`` with every ``***`` put back to what ``old`` held at the same place, so a value read
+    through the API (masked) and sent back unchanged keeps its secrets."""
+    if new == MASK:
+        return old
+    if isinstance(new, dict) and isinstance(old, dict):
+        return {key: unredacted(item, old[key]) if key in old else item for key, item in new.items()}
+    return new
+
+
 def clear_masks() -> None:
     _masked.clear()
     _pattern[0] = None

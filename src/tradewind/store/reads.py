@@ -16,21 +16,34 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tradewind import serde
-from tradewind.store.models import DagImportError, DagModel, DagRun, SerializedDagModel, TaskInstance, XCom
+from tradewind.store.models import (
+    DagImportError,
+    DagModel,
+    DagRun,
+    SerializedDagModel,
+    StoredConnection,
+    StoredVariable,
+    TaskInstance,
+    XCom,
+)
 from tradewind.store.task_instances import page_task_instances
 
 __all__ = [
+    "CONNECTION_ORDER",
     "DAG_ORDER",
     "RUN_ORDER",
+    "VARIABLE_ORDER",
     "count_states",
     "get_import_error",
     "import_error_files",
     "in_flight_by_task",
+    "page_connections",
     "page_dag_runs",
     "page_dags",
     "page_import_errors",
     "page_task_instances",
     "page_task_instances_across_runs",
+    "page_variables",
     "page_xcoms",
     "version_history",
 ]
@@ -52,6 +65,22 @@ RUN_ORDER = {
     "end_date": DagRun.end_date,
     "queued_at": DagRun.queued_at,
     "run_type": DagRun.run_type,
+}
+# Airflow's names for variables and connections ("id" is their surrogate key; tradewind's key is the name)
+VARIABLE_ORDER = {
+    "key": StoredVariable.key,
+    "id": StoredVariable.key,
+    "_val": StoredVariable.val,
+    "description": StoredVariable.description,
+}
+CONNECTION_ORDER = {
+    "connection_id": StoredConnection.conn_id,
+    "conn_id": StoredConnection.conn_id,
+    "id": StoredConnection.conn_id,
+    "conn_type": StoredConnection.conn_type,
+    "description": StoredConnection.description,
+    "host": StoredConnection.host,
+    "port": StoredConnection.port,
 }
 
 
@@ -259,3 +288,42 @@ def version_history(session: Session, dag_ids: Collection[str]) -> dict[str, tup
         )
     )
     return {digest: (number, created) for digest, number, created in rows}
+
+
+def page_variables(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    key_pattern: str | None = None,
+    key_prefix: str | None = None,
+    order_by: Sequence[str] = (),
+) -> tuple[list[StoredVariable], int]:
+    """Variables in the store (never the environment's), filtered by a case-insensitive
+    substring and/or a (case-sensitive) prefix of the key, ordered by ``order_by`` (default: key)."""
+    query = select(StoredVariable)
+    if key_pattern:
+        query = query.where(StoredVariable.key.ilike(_like(key_pattern), escape="\\"))
+    if key_prefix:
+        query = query.where(func.substr(StoredVariable.key, 1, len(key_prefix)) == key_prefix)
+    query = query.order_by(*_order(VARIABLE_ORDER, order_by, ["key"]), StoredVariable.key)
+    return _page(session, query, limit, offset)
+
+
+def page_connections(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    id_pattern: str | None = None,
+    id_prefix: str | None = None,
+    order_by: Sequence[str] = (),
+) -> tuple[list[StoredConnection], int]:
+    """Connections in the store (never the environment's), filtered like :func:`page_variables`."""
+    query = select(StoredConnection)
+    if id_pattern:
+        query = query.where(StoredConnection.conn_id.ilike(_like(id_pattern), escape="\\"))
+    if id_prefix:
+        query = query.where(func.substr(StoredConnection.conn_id, 1, len(id_prefix)) == id_prefix)
+    query = query.order_by(*_order(CONNECTION_ORDER, order_by, ["connection_id"]), StoredConnection.conn_id)
+    return _page(session, query, limit, offset)

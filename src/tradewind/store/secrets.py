@@ -37,6 +37,18 @@ def set_variable(session: Session, key: str, value: str, description: str | None
             row.description = description
 
 
+def update_variable(session: Session, key: str, changes: dict[str, Any]) -> StoredVariable | None:
+    """Change ``value`` and/or ``description`` of ``key``; None if it is not in the store."""
+    row = session.get(StoredVariable, key)
+    if row is None:
+        return None
+    if "value" in changes:
+        row.val = changes["value"]
+    if "description" in changes:
+        row.description = changes["description"]
+    return row
+
+
 def list_variables(session: Session) -> list[StoredVariable]:
     return list(session.scalars(select(StoredVariable).order_by(StoredVariable.key)))
 
@@ -61,6 +73,19 @@ def add_connection(session: Session, conn_id: str, fields: dict[str, Any]) -> bo
         raise ValueError(f"unknown connection field(s): {', '.join(sorted(unknown))}")
     session.add(StoredConnection(conn_id=conn_id, **fields))
     return True
+
+
+def update_connection(session: Session, conn_id: str, changes: dict[str, Any]) -> StoredConnection | None:
+    """Change some fields of ``conn_id``; None if it is not in the store."""
+    unknown = set(changes) - set(CONNECTION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown connection field(s): {', '.join(sorted(unknown))}")
+    row = session.get(StoredConnection, conn_id)
+    if row is None:
+        return None
+    for name, value in changes.items():
+        setattr(row, name, value)
+    return row
 
 
 def list_connections(session: Session) -> list[StoredConnection]:
