@@ -59,7 +59,7 @@ def test_importing_tradewind_loads_no_heavy_library() -> None:
     code = (
         "import sys, tradewind, tradewind.loader, tradewind.runtime.run_task;"
         "heavy = {'jinja2', 'croniter', 'sqlalchemy', 'pendulum', 'rich', 'fastapi',"
-        "'uvicorn', 'argon2', 'jwt', 'multipart', 'starlette', 'pydantic'} & set(sys.modules);"
+        "'uvicorn', 'argon2', 'jwt', 'multipart', 'starlette', 'pydantic', 'jsonschema'} & set(sys.modules);"
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -237,7 +237,7 @@ def test_triggering_a_run_with_conf_and_logical_date(api: Api) -> None:
 @pytest.mark.parametrize(
     ("body", "code", "detail"),
     [
-        ({"conf": {"n": "five"}}, 400, "Param 'n' expects type integer, got str"),
+        ({"conf": {"n": "five"}}, 400, 'param \'n\': value "five" breaks type="integer"'),
         ({"conf": [1, 2]}, 422, "valid dictionary"),
         ({"conf": '{"n": 1'}, 422, "valid dictionary"),
         ({"logical_date": "yesterday"}, 422, "valid datetime"),

@@ -217,3 +217,40 @@ def test_airflow_3_branch_labels_are_kept(airflow3_examples: Path) -> None:
     labels = SerializedDAG.from_dag(dag).edge_labels
     assert labels[("check_integrity", "save")] == "No errors"
     assert labels[("check_integrity", "describe_integrity")] == "Errors found"
+
+
+# --- Param validation (issue 9): Airflow 3.3.2's `airflow dags test example_params_ui_tutorial
+# 2026-11-29` exits 1 with "ParamValidationError: Invalid input for param required_field: No value
+# passed" and creates no run: the param has no default and `dags test` gives no conf
+@pytest.fixture(scope="module")
+def params_ui_tutorial(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("params-ui")
+    with zipfile.ZipFile(wheel("apache_airflow_core-3.")) as archive:
+        name = "example_params_ui_tutorial.py"
+        (folder / name).write_bytes(archive.read(f"airflow/example_dags/{name}"))
+    return folder
+
+
+def test_params_ui_tutorial_fails_on_its_required_param_as_in_airflow(params_ui_tutorial: Path) -> None:
+    from tradewind.definitions.params import ParamValidationError
+
+    bag = load_dags(params_ui_tutorial)
+    assert bag.import_errors == {}  # a required param is allowed: the DAG has no schedule
+
+    with pytest.raises(ParamValidationError, match="param 'required_field' has no value"):
+        run_dag(bag.get_dag("example_params_ui_tutorial"), io.StringIO(), logical_date=LOGICAL_DATE)
+
+
+def test_params_ui_tutorial_checks_the_conf_against_every_schema(params_ui_tutorial: Path) -> None:
+    from tradewind.definitions.params import ParamValidationError
+
+    dag = load_dags(params_ui_tutorial).get_dag("example_params_ui_tutorial")
+    with pytest.raises(ParamValidationError, match=r"param 'required_field': value \"short\" breaks minLength=10"):
+        run_dag(dag, io.StringIO(), logical_date=LOGICAL_DATE, conf={"required_field": "short"})
+
+    log = io.StringIO()
+    state = run_dag(dag, log, logical_date=LOGICAL_DATE, conf={"required_field": "long enough text"})
+
+    assert [(r.task_id, str(r.state)) for r in state.records()] == [("show_params", "success")]
+    assert '"required_field": "long enough text"' in log.getvalue()
+    assert '"most_loved_number": 42' in log.getvalue()

@@ -143,7 +143,7 @@ def test_trigger_with_bad_conf_says_why_and_keeps_the_text(site: Site) -> None:
     cases = [
         ('{"limit": 7,', "conf is not valid JSON: Expecting property name enclosed in double quotes at line 1"),
         ("[1, 2]", "conf must be a JSON object"),
-        ('{"limit": "seven"}', "Param &#39;limit&#39; expects type integer, got str"),
+        ('{"limit": "seven"}', "param &#39;limit&#39;: value &#34;seven&#34; breaks type=&#34;integer&#34;"),
     ]
     for text, message in cases:
         response = ada.post("/dags/trigger", data={"dag_id": "with_params", "conf": text, "csrf_token": token})

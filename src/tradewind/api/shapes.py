@@ -88,7 +88,11 @@ def dag_details(
     found = dag(row, serialized, has_import_errors)
     params = {
         name: (
-            {"value": value.value, "description": value.description, "schema": value.schema}
+            {
+                "value": value.value if value.has_default else None,
+                "description": value.description,
+                "schema": value.schema,
+            }
             if hasattr(value, "schema")
             else {"value": value, "description": None, "schema": {}}
         )

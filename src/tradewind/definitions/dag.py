@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from tradewind.definitions import _context, assets, compat_warnings, taskflow
 from tradewind.definitions.abstractoperator import validate_id
 from tradewind.definitions.compat_warnings import ImportWarnings
-from tradewind.definitions.params import DagParam, Param
+from tradewind.definitions.params import DagParam, Param, check_defaults
 from tradewind.definitions.taskgroup import TaskGroup
 from tradewind.definitions.timetables import Timetable, current_schedule_defaults, timetable_for
+from tradewind.definitions.timetables.simple import NullTimetable
 from tradewind.errors import DagDefinitionError, TaskNotFound
 
 if TYPE_CHECKING:
@@ -109,9 +110,8 @@ class DAG:
         self.logical_date_on_trigger = not current_schedule_defaults().airflow3 or old_argument
         self.description = description
         self.params: dict[str, Any] = dict(params or {})
-        for name, value in self.params.items():
-            if isinstance(value, Param):
-                value.resolve(name=name)  # a default of the wrong type is a definition error
+        # a default that breaks its schema is an import error (docs/adr/0011-airflow-surface-and-warnings.md)
+        check_defaults(dag_id, self.params, scheduled=not isinstance(self.timetable, NullTimetable))
         self.max_active_tasks = concurrency if concurrency is not None else max_active_tasks
         self.max_active_runs = max_active_runs
         limit = self.timetable.active_runs_limit
@@ -305,7 +305,7 @@ def _dag_factory(fn: Callable[..., Any], dag_kwargs: dict[str, Any]) -> Callable
         for name, value in plain_args.items():
             declared = params.get(name)
             if isinstance(declared, Param) and not isinstance(value, Param):
-                params[name] = Param(value, declared.description, **declared.schema)
+                params[name] = Param(value, declared.description, schema=declared.schema)
             else:
                 params[name] = value
         options.setdefault("doc_md", inspect.getdoc(fn))

@@ -28,7 +28,7 @@ from tradewind.definitions.mapping import (
     MappedArgument,
     MappedOperator,
 )
-from tradewind.definitions.params import Param
+from tradewind.definitions.params import NOTSET, Param
 from tradewind.definitions.states import TriggerRule
 from tradewind.definitions.timetables import TimeRestriction
 from tradewind.definitions.timetables.serialization import read_timetable, serialize_timetable
@@ -157,12 +157,15 @@ def _groups(dag: DAG) -> list[dict[str, Any]]:
 
 def _param(value: Any) -> dict[str, Any]:
     if isinstance(value, Param):
-        return {
+        node = {
             "param": True,
-            "default": value.value,
+            "default": value.value if value.has_default else None,
             "description": value.description,
             "schema": _text_keys(value.schema),
         }
+        if not value.has_default:
+            node["no_default"] = True  # a run's conf must give it a value
+        return node
     return {"param": False, "default": value}
 
 
@@ -386,7 +389,11 @@ class SerializedDAG:
         self.is_paused_upon_creation: bool | None = data.get("is_paused_upon_creation")
         self.tags: list[str] = list(data["tags"])
         self.params: dict[str, Any] = {
-            name: Param(p["default"], p.get("description"), **p.get("schema", {})) if p["param"] else p["default"]
+            name: Param(
+                NOTSET if p.get("no_default") else p["default"], p.get("description"), schema=p.get("schema", {})
+            )
+            if p["param"]
+            else p["default"]
             for name, p in data["params"].items()
         }
         self.groups = {g["group_id"]: SerializedTaskGroup(g) for g in data["groups"]}

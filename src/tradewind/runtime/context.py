@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tradewind.config import conf as config
 from tradewind.definitions.connection import ConnectionsInTemplates
+from tradewind.definitions.params import Param
 from tradewind.definitions.variable import VariablesInTemplates
 from tradewind.runtime.work import RunContext
 
@@ -146,7 +147,9 @@ def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstan
         conf=dict(run.conf),
     )
     params = dict(run.params)
-    params.update({k: v for k, v in task.params.items() if k not in run.conf})
+    params.update(
+        {k: v.resolve(name=k) if isinstance(v, Param) else v for k, v in task.params.items() if k not in run.conf}
+    )
     return {
         "dag": task.dag,
         "task": task,

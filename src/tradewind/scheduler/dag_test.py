@@ -12,7 +12,7 @@ from tradewind.definitions import secrets
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.mapping import MappedOperator
-from tradewind.definitions.params import resolve_params
+from tradewind.definitions.params import ParamValidationError, resolve_params
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.timetables import DataInterval
@@ -71,7 +71,10 @@ def make_run_context(
     interval = dag.timetable.infer_manual_data_interval(run_after=moment)
     # Airflow 3 gives test_mode as false under `dags test` too (its example
     # example_passing_params_via_test_command relies on it)
-    return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, run_after=moment)
+    try:
+        return run_context_for(dag, moment, interval, run_type=run_type, conf=conf, run_after=moment)
+    except ParamValidationError as exc:  # as Airflow's `dags test`: no run, and the param named
+        raise ParamValidationError(f"DAG '{dag.dag_id}': {exc}") from None
 
 
 def pools_for_test(dag: SerializedDAG) -> dict[str, int]:
