@@ -139,3 +139,32 @@ def test_dag_decorator_arguments_keep_the_declared_schema(tmp_path: Path) -> Non
     )
     error = _import_errors(tmp_path, source)["dag_file.py"]
     assert "param 'n': value 0 breaks minimum=1" in error
+
+
+def test_default_args_params_join_the_dags_and_conf_is_checked_against_them() -> None:
+    from tradewind.definitions.dag import DAG
+
+    dag = DAG(
+        "merged",
+        schedule=None,
+        default_args={"params": {"k": Param(3, type="integer"), "n": 2}},
+        params={"n": 1, "m": "x"},
+    )
+    assert resolve_params(dag.params, {}) == {"k": 3, "n": 2, "m": "x"}  # default_args win, as in Airflow
+    assert "params" not in dag.default_args
+    with pytest.raises(ParamValidationError, match="param 'k': value \"x\" breaks type"):
+        resolve_params(dag.params, {"k": "x"})
+
+
+def test_airflow_code_catches_the_error_under_its_own_name(tmp_path: Path) -> None:
+    source = (
+        "from airflow.exceptions import ParamValidationError\n"
+        "from airflow.sdk import DAG, Param\n"
+        "try:\n"
+        "    Param(5, type='string').resolve()\n"
+        "except ParamValidationError:\n"
+        "    with DAG('caught', schedule=None):\n"
+        "        pass\n"
+    )
+    assert _import_errors(tmp_path, source) == {}
+    assert load_dags(tmp_path).get_dag("caught").dag_id == "caught"

@@ -110,6 +110,8 @@ class DAG:
         self.logical_date_on_trigger = not current_schedule_defaults().airflow3 or old_argument
         self.description = description
         self.params: dict[str, Any] = dict(params or {})
+        # as Airflow: default_args' params join the DAG's (and win), so a run's conf is checked against them
+        self.params.update(self.default_args.pop("params", None) or {})
         # a default that breaks its schema is an import error (docs/adr/0011-airflow-surface-and-warnings.md)
         check_defaults(dag_id, self.params, scheduled=not isinstance(self.timetable, NullTimetable))
         self.max_active_tasks = concurrency if concurrency is not None else max_active_tasks

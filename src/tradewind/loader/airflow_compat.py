@@ -384,3 +384,7 @@ _VARIABLES_AND_CONNECTIONS: dict[str, dict[str, Any]] = {
 }
 for _module, _names in _VARIABLES_AND_CONNECTIONS.items():
     MODULES.setdefault(_module, {}).update(_names)
+
+# --- issue 9, params: the error a param's schema check raises
+_EXCEPTIONS["ParamValidationError"] = d.params.ParamValidationError  # airflow.exceptions, airflow.sdk.exceptions
+# --- end of params block
