@@ -93,8 +93,8 @@ class Param:
         final = self.value if value is NOTSET else value
         if final is NOTSET:
             raise ParamValidationError(
-                f"param '{name}' has no value: it has no default, so the run's conf must give one "
-                f"(e.g. --conf '{{\"{name}\": ...}}')"
+                f"param '{name}' has no value: it has no default, so the run's conf must give one, "
+                f'e.g. {{"{name}": ...}}'
             )
         problem = schema_error(name, final, self.rules())
         if problem is not None:
