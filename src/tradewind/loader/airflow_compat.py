@@ -384,3 +384,19 @@ _VARIABLES_AND_CONNECTIONS: dict[str, dict[str, Any]] = {
 }
 for _module, _names in _VARIABLES_AND_CONNECTIONS.items():
     MODULES.setdefault(_module, {}).update(_names)
+
+# --- issue 9 (TriggerDagRunOperator under the scheduler)
+from tradewind.definitions.operators import trigger_dagrun as _trigger_dagrun  # noqa: E402
+
+_TRIGGER_DAGRUN: dict[str, Any] = {
+    "TriggerDagRunOperator": _trigger_dagrun.TriggerDagRunOperator,
+    "XCOM_RUN_ID": _trigger_dagrun.XCOM_RUN_ID,
+    "XCOM_LOGICAL_DATE": _trigger_dagrun.XCOM_LOGICAL_DATE,
+}
+MODULES.update(
+    {
+        "airflow.operators.trigger_dagrun": _TRIGGER_DAGRUN,
+        "airflow.providers.standard.operators.trigger_dagrun": _TRIGGER_DAGRUN,
+    }
+)
+# --- end of TriggerDagRunOperator's block

@@ -33,6 +33,7 @@ from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarte
 from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
+from tradewind.scheduler.trigger_requests import carry_out as carry_out_trigger
 from tradewind.store.dag_versions import DagState
 from tradewind.store.secrets import StoreSecrets
 
@@ -381,6 +382,10 @@ class Scheduler:
                 continue
             if self._fault_at is not None and result.started_at > self._fault_at:
                 self._fault_over()
+            if result.trigger_request is not None:  # a TriggerDagRunOperator: the scheduler creates the run
+                result, said = carry_out_trigger(self.gateway, result)
+                if said:
+                    self.say(said)
             active.state.apply_result(result)
 
     def _put_back(self, active: ActiveRun, result: TaskResult) -> None:

@@ -152,6 +152,15 @@ class StoreSecrets:
         except (OperationalError, ProgrammingError):
             return None
 
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        """The state of a DAG run, or None when there is no such run (read only: a
+        TriggerDagRunOperator waiting for the run it triggered)."""
+        from tradewind.store.queries import get_dag_run
+
+        with self._session() as session:
+            run = get_dag_run(session, dag_id, run_id)
+            return None if run is None else str(run.state)
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

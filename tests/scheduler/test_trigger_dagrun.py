@@ -1,0 +1,226 @@
+"""TriggerDagRunOperator under the in-process scheduler (real store, tasks run inline): the
+worker asks, the scheduler creates the run as `dags trigger` does, the triggered DAG runs, and a
+task with wait_for_completion ends after it in the state its allowed/failed states say."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tradewind.definitions import secrets
+from tradewind.definitions.serialized import serialize_with_hash
+from tradewind.executors.inline import InlineExecutor
+from tradewind.loader.dagbag import import_dag_file
+from tradewind.runtime.work import WorkItem
+from tradewind.scheduler.loop import Scheduler
+from tradewind.scheduler.persistence import StoreGateway
+from tradewind.store import dag_versions as dv
+from tradewind.store import queries as q
+from tradewind.store.engine import make_engine, migrate, session_scope
+from tradewind.store.secrets import StoreSecrets
+
+TARGET = """
+    from airflow.sdk import DAG, task
+
+    with DAG("target", schedule=None, params={"size": 1}):
+        @task
+        def show(params=None, dag_run=None):
+            if int(params["size"]) < 0:
+                raise ValueError("negative size")
+            return {"size": params["size"], "conf": dict(dag_run.conf)}
+
+        show()
+"""
+
+
+def controller(**arguments: Any) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+    return f"""
+        from airflow.sdk import DAG, task
+        from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+        with DAG("controller", schedule=None):
+            fire = TriggerDagRunOperator(task_id="fire", trigger_dag_id="target", {shown})
+
+            @task
+            def after(run_id):
+                return "after " + run_id
+
+            fire >> after("x")
+    """
+
+
+class Home:
+    def __init__(self, tmp_path: Path) -> None:
+        self.dags_folder = tmp_path / "dags"
+        self.dags_folder.mkdir()
+        self.engine = make_engine()
+        migrate(self.engine)
+        self.gateway = StoreGateway(self.engine)
+        self.tasks: dict[tuple[str, str], Any] = {}
+
+    def store(self, name: str, source: str) -> None:
+        path = self.dags_folder / name
+        path.write_text(textwrap.dedent(source))
+        dags, error, _ = import_dag_file(path)
+        assert error is None, error
+        versions = []
+        for dag in dags:
+            assert dag.import_warnings.messages() == []
+            self.tasks.update({(dag.dag_id, t): task for t, task in dag.task_dict.items()})
+            data, digest = serialize_with_hash(dag)
+            versions.append(
+                dv.DagVersionInput(dag.dag_id, digest, data, data["schedule"], [], dag.max_active_runs, False)
+            )
+        with session_scope(self.engine) as session:
+            dv.store_versions(session, str(path), versions)
+            for dag in dags:
+                q.set_paused(session, dag.dag_id, False)
+
+    def run(self) -> str:
+        """Trigger the controller and run the scheduler until nothing is left to do."""
+        self.gateway.create_manual_run(self.gateway.get_dag("controller"), None, {}, run_id="go")
+        return self.run_scheduler()
+
+    def run_scheduler(self) -> str:
+        def find_task(item: WorkItem) -> Any:
+            return self.tasks[(item.key.dag_id, item.key.task_id)]
+
+        log = io.StringIO()
+        # the handle the scheduler gives LocalExecutor's workers; inline tasks get it here
+        with secrets.installed_for(StoreSecrets(self.engine.url.render_as_string(hide_password=False))):
+            Scheduler(self.gateway, InlineExecutor(find_task, log), log=log).run(until_idle=True)  # type: ignore[arg-type]
+        return log.getvalue()
+
+    def runs(self, dag_id: str) -> dict[str, str]:
+        with session_scope(self.engine) as session:
+            return {r.run_id: r.state for r in q.list_dag_runs(session, dag_id)}
+
+    def instances(self, dag_id: str, run_id: str) -> dict[str, tuple[str, int]]:
+        with session_scope(self.engine) as session:
+            return {ti.task_id: (ti.state, ti.try_number) for ti in q.list_task_instances(session, dag_id, run_id)}
+
+    def xcoms(self, dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
+        with session_scope(self.engine) as session:
+            return {(x.task_id, x.key): x.value for x in q.get_xcoms(session, dag_id, run_id)}
+
+    def ended(self, dag_id: str, run_id: str) -> Any:
+        with session_scope(self.engine) as session:
+            run = q.get_dag_run(session, dag_id, run_id)
+            assert run is not None
+            return run.end_date
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
+    home = Home(tmp_path)
+    home.store("target.py", TARGET)
+    return home
+
+
+def test_the_triggered_run_gets_the_rendered_conf_and_the_run_id(home: Home) -> None:
+    home.store("controller.py", controller(trigger_run_id="for_{{ run_id }}", conf={"size": "{{ 2 + 3 }}"}))
+    said = home.run()
+    assert home.runs("controller") == {"go": "success"}
+    assert home.runs("target") == {"for_go": "success"}
+    assert home.xcoms("target", "for_go")[("show", "return_value")] == {"size": "5", "conf": {"size": "5"}}
+    assert home.xcoms("controller", "go")[("fire", "trigger_run_id")] == "for_go"
+    assert "Task 'fire' (TriggerDagRunOperator) triggered run 'for_go' of DAG 'target'" in said
+
+
+def test_without_a_run_id_the_run_is_named_after_its_logical_date(home: Home) -> None:
+    home.store("controller.py", controller(logical_date="2025-03-04T05:06:07+00:00"))
+    home.run()
+    assert home.runs("target") == {"manual__2025-03-04T05:06:07+00:00": "success"}
+    xcoms = home.xcoms("controller", "go")
+    assert xcoms[("fire", "trigger_run_id")] == "manual__2025-03-04T05:06:07+00:00"
+    assert xcoms[("fire", "trigger_logical_date")] == "2025-03-04T05:06:07+00:00"
+
+
+def test_wait_for_completion_finishes_after_the_triggered_run(home: Home) -> None:
+    home.store("controller.py", controller(trigger_run_id="waited", wait_for_completion=True, poke_interval=0.05))
+    home.run()
+    assert home.runs("controller") == {"go": "success"}
+    assert home.runs("target") == {"waited": "success"}
+    fire = home.instances("controller", "go")["fire"]
+    assert fire[0] == "success" and fire[1] >= 2  # triggered, then at least one poke after the wait
+    with session_scope(home.engine) as session:
+        (ti,) = [t for t in q.list_task_instances(session, "controller", "go") if t.task_id == "fire"]
+        fire_ended = ti.end_date
+    assert fire_ended >= home.ended("target", "waited")
+    assert home.xcoms("controller", "go")[("fire", "trigger_run_id")] == "waited"
+
+
+def test_wait_for_completion_fails_when_the_run_fails(home: Home) -> None:
+    home.store(
+        "controller.py",
+        controller(trigger_run_id="bad", conf={"size": -1}, wait_for_completion=True, poke_interval=0.05),
+    )
+    home.run()
+    assert home.runs("target") == {"bad": "failed"}
+    assert home.runs("controller") == {"go": "failed"}
+    assert home.instances("controller", "go")["fire"][0] == "failed"
+    assert home.instances("controller", "go")["after"][0] == "upstream_failed"
+
+
+def test_a_failed_state_listed_as_allowed_lets_the_task_succeed(home: Home) -> None:
+    home.store(
+        "controller.py",
+        controller(
+            trigger_run_id="bad",
+            conf={"size": -1},
+            wait_for_completion=True,
+            poke_interval=0.05,
+            allowed_states=["success", "failed"],
+            failed_states=[],
+        ),
+    )
+    home.run()
+    assert home.runs("target") == {"bad": "failed"}
+    assert home.runs("controller") == {"go": "success"}
+
+
+def test_an_existing_run_id_fails_the_task_naming_the_fix(home: Home) -> None:
+    home.gateway.create_manual_run(home.gateway.get_dag("target"), None, {}, run_id="taken")
+    home.store("controller.py", controller(trigger_run_id="taken"))
+    home.run()
+    assert home.instances("controller", "go")["fire"][0] == "failed"
+    with session_scope(home.engine) as session:
+        (ti,) = [t for t in q.list_task_instances(session, "controller", "go") if t.task_id == "fire"]
+        message = str(ti.error)
+    assert "already has a run with run_id 'taken'" in message
+    assert "reset_dag_run=True or skip_when_already_exists=True" in message
+
+
+def test_skip_when_already_exists_skips_the_task(home: Home) -> None:
+    home.gateway.create_manual_run(home.gateway.get_dag("target"), None, {}, run_id="taken")
+    home.store("controller.py", controller(trigger_run_id="taken", skip_when_already_exists=True))
+    home.run()
+    assert home.instances("controller", "go")["fire"][0] == "skipped"
+    assert home.instances("controller", "go")["after"][0] == "skipped"
+
+
+def test_reset_dag_run_clears_a_finished_run_and_runs_it_again(home: Home) -> None:
+    home.store("controller.py", controller(trigger_run_id="again", conf={"size": 7}, reset_dag_run=True))
+    home.run()
+    assert home.runs("target") == {"again": "success"}
+    assert home.instances("target", "again")["show"] == ("success", 1)
+    # the controller runs a second time: the target's finished run is cleared and run again
+    home.gateway.create_manual_run(home.gateway.get_dag("controller"), None, {}, run_id="go2")
+    said = home.run_scheduler()
+    assert "cleared run 'again' of DAG 'target' to run it again (reset_dag_run)" in said
+    assert home.runs("controller") == {"go": "success", "go2": "success"}
+    assert home.runs("target") == {"again": "success"}
+    assert home.instances("target", "again")["show"] == ("success", 2)
+
+
+def test_an_unknown_dag_fails_the_task(home: Home) -> None:
+    home.store("controller.py", controller().replace('trigger_dag_id="target"', 'trigger_dag_id="nowhere"'))
+    home.run()
+    assert home.instances("controller", "go")["fire"][0] == "failed"
+    assert home.runs("target") == {}
