@@ -14,7 +14,9 @@ import pytest
 from tradewind.definitions import secrets
 from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.executors.inline import InlineExecutor
+from tradewind.executors.local import LocalExecutor, task_log_path
 from tradewind.loader.dagbag import import_dag_file
+from tradewind.processor import DagProcessor
 from tradewind.runtime.work import WorkItem
 from tradewind.scheduler.loop import Scheduler
 from tradewind.scheduler.persistence import StoreGateway
@@ -224,3 +226,38 @@ def test_an_unknown_dag_fails_the_task(home: Home) -> None:
     home.run()
     assert home.instances("controller", "go")["fire"][0] == "failed"
     assert home.runs("target") == {}
+
+
+@pytest.mark.slow
+def test_with_one_worker_slot_the_waiting_task_frees_it_for_the_triggered_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # real worker processes, which read the run's state through the handle the scheduler gives them;
+    # a wait that kept its slot (Airflow's poke style) could never finish with one slot
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "target.py").write_text(textwrap.dedent(TARGET))
+    (dags / "controller.py").write_text(
+        textwrap.dedent(
+            controller(trigger_run_id="waited", conf={"size": 4}, wait_for_completion=True, poke_interval=0.2)
+        )
+    )
+    engine = make_engine()
+    migrate(engine)
+    gateway = StoreGateway(engine)
+    processor = DagProcessor(dags, engine)
+    processor.run_once()
+    for dag_id in ("target", "controller"):
+        gateway.set_paused(dag_id, False)
+    gateway.create_manual_run(gateway.get_dag("controller"), None, {}, run_id="go")
+    scheduler = Scheduler(
+        gateway, LocalExecutor(parallelism=1), processor=processor, log=io.StringIO(), log_path=task_log_path
+    )
+    scheduler.run(until_idle=True)
+    assert [(r.run_id, r.state) for r in gateway.list_runs("target")] == [("waited", "success")]
+    assert [(r.run_id, r.state) for r in gateway.list_runs("controller")] == [("go", "success")]
+    shown = {r.task_id: r for r in gateway.load_records("target", "waited")}
+    assert shown["show"].return_value == {"size": 4, "conf": {"size": 4}}
+    fire = {r.task_id: r for r in gateway.load_records("controller", "go")}["fire"]
+    assert fire.try_number >= 2
