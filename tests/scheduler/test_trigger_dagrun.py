@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,77 @@ def test_with_one_worker_slot_the_waiting_task_frees_it_for_the_triggered_run(
     assert shown["show"].return_value == {"size": 4, "conf": {"size": 4}}
     fire = {r.task_id: r for r in gateway.load_records("controller", "go")}["fire"]
     assert fire.try_number >= 2
+
+
+# -- ExternalTaskSensor: a worker reads another DAG's state through the read-only store handle
+
+PRODUCER = """
+    from datetime import datetime
+    from airflow.sdk import DAG, task
+
+    with DAG("producer", schedule=None, start_date=datetime(2025, 1, 1)):
+        @task
+        def load(dag_run=None):
+            if dag_run.conf.get("fail"):
+                raise ValueError("load failed")
+            return "loaded"
+
+        load()
+"""
+
+
+def consumer(**arguments: Any) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+    return f"""
+        from datetime import datetime, timedelta
+        from airflow.sdk import DAG
+        from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+
+        with DAG("consumer", schedule=None, start_date=datetime(2025, 1, 1)):
+            ExternalTaskSensor(
+                task_id="wait", external_dag_id="producer", mode="reschedule", poke_interval=0.05, timeout=30,
+                {shown}
+            )
+    """
+
+
+def at(day: int) -> datetime:
+    return datetime(2025, 1, day, tzinfo=UTC)
+
+
+def external_runs(home: Home, consumer_day: int, producer_day: int, producer_conf: dict[str, Any]) -> str:
+    home.store("producer.py", PRODUCER)
+    home.gateway.create_manual_run(home.gateway.get_dag("consumer"), at(consumer_day), {}, run_id="c")
+    home.gateway.create_manual_run(home.gateway.get_dag("producer"), at(producer_day), producer_conf, run_id="p")
+    return home.run_scheduler()
+
+
+def test_external_task_sensor_waits_for_the_task_at_the_same_logical_date(home: Home) -> None:
+    home.store("consumer.py", consumer(external_task_id="load"))
+    external_runs(home, 2, 2, {})
+    assert home.runs("producer") == {"p": "success"}
+    assert home.instances("consumer", "c")["wait"][0] == "success"
+
+
+def test_external_task_sensor_fails_on_a_failed_state(home: Home) -> None:
+    home.store("consumer.py", consumer(external_task_id="load", failed_states=["failed"]))
+    external_runs(home, 2, 2, {"fail": True})
+    assert home.instances("consumer", "c")["wait"][0] == "failed"
+    with session_scope(home.engine) as session:
+        (ti,) = q.list_task_instances(session, "consumer", "c")
+        assert "Some of the external tasks ['load'] in DAG producer failed." in str(ti.error)
+
+
+def test_external_task_sensor_on_the_whole_run_with_execution_delta(home: Home) -> None:
+    home.store(
+        "consumer.py",
+        consumer(execution_delta=None).replace("execution_delta=None", "execution_delta=timedelta(days=1)"),
+    )
+    external_runs(home, 3, 2, {})
+    assert home.instances("consumer", "c")["wait"][0] == "success"
+
+
+def test_external_task_sensor_times_out_when_the_date_does_not_match(home: Home) -> None:
+    home.store("consumer.py", consumer(external_task_id="load").replace("timeout=30", "timeout=0.3"))
+    external_runs(home, 3, 2, {})
+    assert home.instances("consumer", "c")["wait"][0] == "failed"

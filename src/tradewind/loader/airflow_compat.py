@@ -399,4 +399,14 @@ MODULES.update(
         "airflow.providers.standard.operators.trigger_dagrun": _TRIGGER_DAGRUN,
     }
 )
+from tradewind.definitions import external_task as _external_task  # noqa: E402
+
+_EXTERNAL_TASK: dict[str, Any] = {"ExternalTaskSensor": _external_task.ExternalTaskSensor}
+MODULES.update(
+    {
+        "airflow.sensors.external_task": _EXTERNAL_TASK,
+        "airflow.sensors.external_task_sensor": _EXTERNAL_TASK,
+        "airflow.providers.standard.sensors.external_task": _EXTERNAL_TASK,
+    }
+)
 # --- end of TriggerDagRunOperator's block
