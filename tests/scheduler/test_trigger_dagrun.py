@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -281,8 +282,9 @@ PRODUCER = """
 """
 
 
-def consumer(**arguments: Any) -> str:
-    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+def consumer(raw: str = "", **arguments: Any) -> str:
+    """The consumer DAG's file; ``raw`` is argument text written as it is (not a repr)."""
+    shown = ", ".join([f"{k}={v!r}" for k, v in arguments.items()] + ([raw] if raw else []))
     return f"""
         from datetime import datetime, timedelta
         from airflow.sdk import DAG
@@ -326,13 +328,44 @@ def test_external_task_sensor_fails_on_a_failed_state(home: Home) -> None:
 def test_external_task_sensor_on_the_whole_run_with_execution_delta(home: Home) -> None:
     home.store(
         "consumer.py",
-        consumer(execution_delta=None).replace("execution_delta=None", "execution_delta=timedelta(days=1)"),
+        consumer(raw="execution_delta=timedelta(days=1)"),
     )
     external_runs(home, 3, 2, {})
     assert home.instances("consumer", "c")["wait"][0] == "success"
 
 
 def test_external_task_sensor_times_out_when_the_date_does_not_match(home: Home) -> None:
-    home.store("consumer.py", consumer(external_task_id="load").replace("timeout=30", "timeout=0.3"))
+    home.store("consumer.py", consumer(external_task_id="load").replace("timeout=30", "timeout=0.3"))  # 2 != 3
     external_runs(home, 3, 2, {})
     assert home.instances("consumer", "c")["wait"][0] == "failed"
+
+
+def test_airflow_trigger_example_passes_its_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Airflow's example_trigger_target_dag, read from its wheel, triggered the way its
+    # example_trigger_controller_dag (in the standard provider) does it
+    wheels = sorted((Path(__file__).parents[2] / ".cache" / "airflow-wheels").glob("apache_airflow_core-3.*.whl"))
+    if not wheels:
+        pytest.fail("apache_airflow_core-3 wheel not in .cache/airflow-wheels: run scripts/test, which downloads it")
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
+    home = Home(tmp_path)
+    with zipfile.ZipFile(wheels[-1]) as archive:
+        home.store("target.py", archive.read("airflow/example_dags/example_trigger_target_dag.py").decode())
+    home.store(
+        "controller.py",
+        """
+        import pendulum
+        from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+        from airflow.sdk import DAG
+
+        with DAG(dag_id="controller", start_date=pendulum.datetime(2021, 1, 1, tz="UTC"), catchup=False,
+                 schedule=None):
+            TriggerDagRunOperator(task_id="test_trigger_dagrun", trigger_dag_id="example_trigger_target_dag",
+                                  conf={"message": "Hello World"})
+        """,
+    )
+    home.run()
+    [(run_id, state)] = home.runs("example_trigger_target_dag").items()
+    assert state == "success" and run_id.startswith("manual__")
+    xcoms = home.xcoms("example_trigger_target_dag", run_id)
+    assert xcoms[("bash_task", "return_value")] == "Here is the message: Hello World"
+    assert home.xcoms("controller", "go")[("test_trigger_dagrun", "trigger_run_id")] == run_id
