@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 
 from tradewind.definitions import secrets
+from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.serialized import serialize_with_hash
+from tradewind.definitions.states import TaskInstanceState
 from tradewind.executors.inline import InlineExecutor
 from tradewind.executors.local import LocalExecutor, task_log_path
 from tradewind.loader.dagbag import import_dag_file
 from tradewind.processor import DagProcessor
-from tradewind.runtime.work import WorkItem
+from tradewind.runtime.durable import result_from_log, result_line
+from tradewind.runtime.work import TaskResult, WorkItem
 from tradewind.scheduler.loop import Scheduler
 from tradewind.scheduler.persistence import StoreGateway
 from tradewind.store import dag_versions as dv
@@ -369,3 +372,15 @@ def test_airflow_trigger_example_passes_its_message(tmp_path: Path, monkeypatch:
     xcoms = home.xcoms("example_trigger_target_dag", run_id)
     assert xcoms[("bash_task", "return_value")] == "Here is the message: Hello World"
     assert home.xcoms("controller", "go")[("test_trigger_dagrun", "trigger_run_id")] == run_id
+
+
+def test_a_trigger_request_survives_in_the_try_log_for_a_restarted_scheduler(tmp_path: Path) -> None:
+    # a try that ends while no scheduler runs is applied from its log's last line; the request
+    # travels with it, so the restarted scheduler still creates the run (Scheduler._triggered)
+    key = TaskInstanceKey("controller", "go", "fire", -1, 1)
+    request = {"dag_id": "target", "run_id": "r", "conf": {"a": [1]}, "logical_date": None, "wait_seconds": 2.0}
+    result = TaskResult(key, TaskInstanceState.SUCCESS, at(1), at(1), trigger_request=request)
+    log = tmp_path / "try.log"
+    log.write_text("output\n" + result_line(result))
+    recovered = result_from_log(log, key)
+    assert recovered is not None and recovered.trigger_request == request
