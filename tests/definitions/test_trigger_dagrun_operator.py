@@ -90,3 +90,31 @@ def test_the_airflow_2_path_imports(tmp_path: Path) -> None:
         TriggerDagRunOperator(task_id="fire", trigger_dag_id="target", conf={"a": 1}, reset_dag_run=True)
     """
     assert load(tmp_path, source, "controller").task_dict["fire"].conf == {"a": 1}
+
+
+def test_external_task_sensor_without_a_store_fails_saying_so(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))  # no store file: nothing to read
+    source = """
+    from datetime import datetime
+    from airflow.sdk import DAG
+    from airflow.sensors.external_task import ExternalTaskSensor
+
+    with DAG("consumer", schedule=None, start_date=datetime(2025, 1, 1)):
+        ExternalTaskSensor(task_id="wait", external_dag_id="producer", external_task_id="load", timeout=5)
+    """
+    state, results, log, _ = run(load(tmp_path / "dags", source, "consumer"), logical_date=DAY)
+    assert (state, states(results)) == ("failed", {"wait": "failed"})
+    assert "Task 'wait' cannot read DAG 'producer': no store is open in this worker" in log
+
+
+def test_external_task_sensor_arguments_are_checked_at_import(tmp_path: Path) -> None:
+    source = """
+    from datetime import datetime, timedelta
+    from airflow.sdk import DAG
+    from airflow.providers.standard.sensors.external_task import ExternalTaskSensor
+
+    with DAG("consumer", schedule=None, start_date=datetime(2025, 1, 1)):
+        ExternalTaskSensor(task_id="wait", external_dag_id="producer", allowed_states=["upstream_failed"])
+    """
+    message = import_error(tmp_path, source)
+    assert "ExternalTaskSensor (task_id: wait): ['upstream_failed'] are not DAG run states" in message
