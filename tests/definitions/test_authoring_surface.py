@@ -240,7 +240,7 @@ def test_asset_schedules_and_outlets_import_with_warnings(tmp_path: Path) -> Non
     ("line", "symbol"),
     [
         ("from airflow.sdk import AssetWatcher", "airflow.sdk.AssetWatcher"),
-        ("from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator", "trigger_dagrun"),
+        ("from airflow.providers.standard.sensors.external_task import ExternalTaskMarker", "ExternalTaskMarker"),
         ("from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator", "airflow.providers.amazon"),
     ],
 )

@@ -388,3 +388,29 @@ for _module, _names in _VARIABLES_AND_CONNECTIONS.items():
 # --- issue 9, params: the error a param's schema check raises
 _EXCEPTIONS["ParamValidationError"] = d.params.ParamValidationError  # airflow.exceptions, airflow.sdk.exceptions
 # --- end of params block
+
+# --- issue 9 (TriggerDagRunOperator under the scheduler)
+from tradewind.definitions.operators import trigger_dagrun as _trigger_dagrun  # noqa: E402
+
+_TRIGGER_DAGRUN: dict[str, Any] = {
+    "TriggerDagRunOperator": _trigger_dagrun.TriggerDagRunOperator,
+    "XCOM_RUN_ID": _trigger_dagrun.XCOM_RUN_ID,
+    "XCOM_LOGICAL_DATE": _trigger_dagrun.XCOM_LOGICAL_DATE,
+}
+MODULES.update(
+    {
+        "airflow.operators.trigger_dagrun": _TRIGGER_DAGRUN,
+        "airflow.providers.standard.operators.trigger_dagrun": _TRIGGER_DAGRUN,
+    }
+)
+from tradewind.definitions import external_task as _external_task  # noqa: E402
+
+_EXTERNAL_TASK: dict[str, Any] = {"ExternalTaskSensor": _external_task.ExternalTaskSensor}
+MODULES.update(
+    {
+        "airflow.sensors.external_task": _EXTERNAL_TASK,
+        "airflow.sensors.external_task_sensor": _EXTERNAL_TASK,
+        "airflow.providers.standard.sensors.external_task": _EXTERNAL_TASK,
+    }
+)
+# --- end of TriggerDagRunOperator's block

@@ -45,6 +45,7 @@ def result_line(result: TaskResult) -> str:
         "label": result.label,
         "skip_task_ids": list(result.skip_task_ids),
         "reschedule_at": result.reschedule_at.isoformat() if result.reschedule_at else None,
+        "trigger_request": result.trigger_request,
         "error": None if result.error is None else [result.error.type, result.error.message, result.error.traceback],
     }
     return MARKER + json.dumps(record, default=str) + "\n"
@@ -85,6 +86,7 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             label=record["label"],
             skip_task_ids=tuple(record["skip_task_ids"]),
             reschedule_at=datetime.fromisoformat(record["reschedule_at"]) if record.get("reschedule_at") else None,
+            trigger_request=record.get("trigger_request"),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

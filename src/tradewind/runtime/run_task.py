@@ -83,6 +83,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     started = _now()
     source = WorkerInputs(item.inputs, key.task_id, key.map_index)
     ti = RuntimeTaskInstance(item, task, source)
+    ti.start_date = started
     label: str | None = None
     state = TaskInstanceState.SUCCESS
     error: ErrorInfo | None = None
@@ -179,6 +180,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         label=label,
         skip_task_ids=tuple(ti.skipped) if state is TaskInstanceState.SUCCESS else (),
         reschedule_at=reschedule_at,
+        trigger_request=ti.trigger_request if state is TaskInstanceState.SUCCESS else None,
     )
 
 

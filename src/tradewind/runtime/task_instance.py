@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions.xcom_arg import RETURN_KEY
@@ -36,6 +37,9 @@ class RuntimeTaskInstance:
         self._source = source
         self.pushed: dict[str, Any] = {}
         self.skipped: list[str] = []
+        self.start_date: datetime | None = None  # when this try began
+        # a TriggerDagRunOperator's run to create: the scheduler creates it (workers never write runs)
+        self.trigger_request: dict[str, Any] | None = None
 
     def xcom_push(self, key: str, value: Any) -> None:
         """Store ``value`` under ``key`` for downstream tasks (``return_value`` is set by returning)."""

@@ -84,6 +84,8 @@ class TaskResult:
     # be written: disk full, permissions, read-only): the try is not used; the scheduler puts the
     # instance back and pauses before sending work again (``state`` is FAILED for any other reader)
     machine_fault: bool = False
+    # a TriggerDagRunOperator asks for a run of another DAG (its fields: scheduler/trigger_requests.py)
+    trigger_request: dict[str, Any] | None = None
 
     @property
     def duration(self) -> float:

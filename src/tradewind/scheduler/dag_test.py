@@ -24,6 +24,7 @@ from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import RunContext, TaskResult, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.run_state import RunState
+from tradewind.scheduler.trigger_requests import not_in_dag_test
 from tradewind.store.models import DEFAULT_POOL, DEFAULT_POOL_SLOTS
 from tradewind.store.secrets import existing_store_secrets
 
@@ -135,6 +136,8 @@ def drive(
             state.mark_running(executor.take_started())  # before the results, as the scheduler does
             for result in results:
                 admission.release(state.dag.task_dict[result.key.task_id], state.dag.dag_id)
+                if (untriggered := not_in_dag_test(result)) is not None:
+                    log.write(f"[scheduler] {untriggered}\n")
                 state.apply_result(result, no_retry_delay=no_retry_delay)
             flush_events()
             if ready or results:

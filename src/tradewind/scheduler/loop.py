@@ -33,6 +33,7 @@ from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarte
 from tradewind.scheduler.admission import ActiveRun, Admission
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
+from tradewind.scheduler.trigger_requests import carry_out as carry_out_trigger
 from tradewind.store.dag_versions import DagState
 from tradewind.store.secrets import StoreSecrets
 
@@ -234,7 +235,7 @@ class Scheduler:
                 state = RunState.restore(dag, context, records, max_map_length=self.max_map_length)
                 state.changed.update({(r.task_id, r.map_index): r for r in recovered})
                 for result in finished:
-                    state.apply_result(result)
+                    state.apply_result(self._triggered(result))
             else:
                 state = RunState(dag, context, max_map_length=self.max_map_length)
             key = (run.dag_id, run.run_id)
@@ -381,7 +382,17 @@ class Scheduler:
                 continue
             if self._fault_at is not None and result.started_at > self._fault_at:
                 self._fault_over()
-            active.state.apply_result(result)
+            active.state.apply_result(self._triggered(result))
+
+    def _triggered(self, result: TaskResult) -> TaskResult:
+        """A TriggerDagRunOperator's result: the scheduler creates the run it asks for
+        (scheduler/trigger_requests.py) and says how the task ends."""
+        if result.trigger_request is None:
+            return result
+        result, said = carry_out_trigger(self.gateway, result)
+        if said:
+            self.say(said)
+        return result
 
     def _put_back(self, active: ActiveRun, result: TaskResult) -> None:
         """A try that never ran its task because of a fault of the machine: the instance is

@@ -8,9 +8,10 @@ task instances.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -151,6 +152,48 @@ class StoreSecrets:
                 return None if row is None else connection_fields(row)
         except (OperationalError, ProgrammingError):
             return None
+
+    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
+        """The state of a DAG run, or None when there is no such run (read only: a
+        TriggerDagRunOperator waiting for the run it triggered)."""
+        from tradewind.store.queries import get_dag_run
+
+        with self._session() as session:
+            run = get_dag_run(session, dag_id, run_id)
+            return None if run is None else str(run.state)
+
+    def count_task_instances(
+        self, dag_id: str, task_ids: list[str], logical_dates: list[datetime], states: list[str]
+    ) -> int:
+        """How many instances of ``task_ids`` in the runs of ``dag_id`` at ``logical_dates`` are in
+        ``states`` (read only: an ExternalTaskSensor)."""
+        from tradewind.store.models import DagRun, TaskInstance
+
+        query = (
+            select(func.count())
+            .select_from(TaskInstance)
+            .join(DagRun, (DagRun.dag_id == TaskInstance.dag_id) & (DagRun.run_id == TaskInstance.run_id))
+            .where(
+                TaskInstance.dag_id == dag_id,
+                TaskInstance.task_id.in_(task_ids),
+                TaskInstance.state.in_(states),
+                DagRun.logical_date.in_(logical_dates),
+            )
+        )
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
+
+    def count_dag_runs(self, dag_id: str, logical_dates: list[datetime], states: list[str]) -> int:
+        """How many runs of ``dag_id`` at ``logical_dates`` are in ``states`` (read only)."""
+        from tradewind.store.models import DagRun
+
+        query = (
+            select(func.count())
+            .select_from(DagRun)
+            .where(DagRun.dag_id == dag_id, DagRun.state.in_(states), DagRun.logical_date.in_(logical_dates))
+        )
+        with self._session() as session:
+            return int(session.scalar(query) or 0)
 
     def close(self) -> None:
         if self._engine is not None:
