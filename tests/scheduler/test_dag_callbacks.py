@@ -181,6 +181,11 @@ def test_failure_callback_gets_the_failed_instance_and_a_raising_callback_change
     states, run_state, notes = run(driver, FAILURE, tmp_path, monkeypatch)
     assert (states, run_state) == (FAILURE.states, "failed")
     assert notes == ["on_failure task_failure boom True"]
+    if driver == "scheduler":  # the worker's output of the run's DAG callbacks: one log per run
+        [log] = (tmp_path / "home" / "logs").glob("dag_id=callback_on_failure/run_id=*/dag_callbacks.log")
+        text = log.read_text()
+        assert "Calling on_failure_callback broken" in text
+        assert "on_failure_callback broken failed with RuntimeError: the callback itself fails" in text
 
 
 @pytest.mark.parametrize("driver", BOTH)
@@ -224,3 +229,35 @@ def test_a_dag_with_callbacks_fail_fast_and_timeout_has_no_import_warning_for_th
     monkeypatch.setattr(sys, "path", list(sys.path))
     dag = load_dags(dags).get_dag(FAIL_FAST.name)
     assert [m for m in dag.import_warnings.messages() if "callback" in m or "fail_fast" in m] == []
+
+
+WAITING = Scenario(
+    "fail_fast_waiting",
+    """
+    @dag(start_date=datetime(2025, 1, 1), schedule=None, fail_fast=True, max_active_tasks=1)
+    def fail_fast_waiting():
+        @task(priority_weight=10)
+        def boom():
+            raise ValueError("no")
+
+        @task
+        def held(n):
+            (SCRATCH / f"held-{n}").touch()
+
+        boom()
+        held.expand(n=[1, 2, 3])
+
+    fail_fast_waiting()
+    """,
+    {("boom", -1): "failed", ("held", 0): "skipped", ("held", 1): "skipped", ("held", 2): "skipped"},
+    "failed",  # boom is a leaf
+)
+
+
+@pytest.mark.parametrize("driver", BOTH)
+def test_fail_fast_skips_instances_waiting_for_a_slot_and_they_never_run(
+    driver: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    states, run_state, _ = run(driver, WAITING, tmp_path, monkeypatch)
+    assert (states, run_state) == (WAITING.states, "failed")
+    assert sorted(p.name for p in (tmp_path / "scratch").iterdir()) == []
