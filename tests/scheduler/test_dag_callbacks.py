@@ -261,3 +261,23 @@ def test_fail_fast_skips_instances_waiting_for_a_slot_and_they_never_run(
     states, run_state, _ = run(driver, WAITING, tmp_path, monkeypatch)
     assert (states, run_state) == (WAITING.states, "failed")
     assert sorted(p.name for p in (tmp_path / "scratch").iterdir()) == []
+
+
+def test_a_fail_fast_dag_refuses_a_task_with_another_trigger_rule_as_airflow_does(tmp_path: Path) -> None:
+    (tmp_path / "strict.py").write_text(
+        textwrap.dedent(
+            """
+            from datetime import datetime
+            from airflow.sdk import DAG
+            from airflow.providers.standard.operators.empty import EmptyOperator
+
+            with DAG("strict", start_date=datetime(2025, 1, 1), schedule=None, fail_stop=True):
+                EmptyOperator(task_id="cleanup", trigger_rule="all_done")
+            """
+        )
+    )
+    bag = load_dags(tmp_path)
+    [(path, info)] = bag.import_errors.items()
+    message = info.error
+    assert path.endswith("strict.py") and "(line 7)" in message
+    assert "task 'cleanup' cannot have trigger_rule 'all_done': use the default trigger rule" in message
