@@ -15,7 +15,7 @@ from datetime import datetime
 from airflow.sdk import DAG, Label
 from airflow.providers.standard.operators.empty import EmptyOperator
 
-with DAG("warned", start_date=datetime(2025, 1, 1), schedule=None, on_success_callback=print):
+with DAG("warned", start_date=datetime(2025, 1, 1), schedule=None, access_control={"Viewer": {"can_read"}}):
     check = EmptyOperator(task_id="check", depends_on_past=True)
     check >> Label("all good") >> EmptyOperator(task_id="load")
 
@@ -32,8 +32,7 @@ def test_import_warnings_are_stored_listed_and_printed(run_cli, dags_folder, wri
         {
             "dag_id": "warned",
             "file": "warned.py",
-            "warning": "DAG argument on_success_callback is not called: tradewind does not run DAG callbacks yet "
-            "(task callbacks it runs)",
+            "warning": "DAG argument access_control is ignored: tradewind has no per-DAG permissions",
         },
         {
             "dag_id": "warned",
@@ -44,7 +43,7 @@ def test_import_warnings_are_stored_listed_and_printed(run_cli, dags_folder, wri
     ]
     tested = run_cli("dags", "test", "warned", "--dags-folder", dags_folder)
     assert tested.returncode == 0, tested.stderr
-    assert "Warning: DAG 'warned': DAG argument on_success_callback is not called" in tested.stderr
+    assert "Warning: DAG 'warned': DAG argument access_control is ignored" in tested.stderr
     shown = run_cli("dags", "show", "warned", "--dags-folder", dags_folder)
     assert "check >> load  [all good]" in shown.stdout
     dot = run_cli("dags", "show", "warned", "--dags-folder", dags_folder, "--format", "dot")

@@ -37,10 +37,6 @@ CALLBACKS = """
 def test_each_ignored_argument_is_named_once_with_its_tasks(tmp_path: Path) -> None:
     dag = load(tmp_path, CALLBACKS, "noisy")
     assert dag.import_warnings.messages() == [
-        "DAG argument on_failure_callback is not called: tradewind does not run DAG callbacks yet (task callbacks "
-        "it runs)",
-        "DAG argument dagrun_timeout is ignored: a run is not failed when it runs longer",
-        "DAG argument fail_fast is ignored: other tasks keep running when one fails",
         "task argument depends_on_past (set on tasks 'a', 'b') is ignored: a task does not wait for its instance "
         "in the previous run",
         "task argument wait_for_downstream (set on task 'b') is ignored: a task does not wait for the previous "

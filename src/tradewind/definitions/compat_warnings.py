@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_NOT_CALLED = "is not called: tradewind does not run DAG callbacks yet (task callbacks it runs)"
 _NO_EMAIL = "sends no email: tradewind has no mail settings"
 _WITHIN_A_RUN = "orders ready tasks within a run only: runs of different DAGs are not ordered by it"
 _ONE_EXECUTOR = "is ignored: every task runs on the executor tradewind is started with"
@@ -43,12 +42,7 @@ TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
 COMPARED_WITH_DAG = ("start_date", "end_date")
 
 DAG_ARGUMENTS: dict[str, tuple[Any, str]] = {
-    "on_success_callback": (None, _NOT_CALLED),
-    "on_failure_callback": (None, _NOT_CALLED),
     "sla_miss_callback": (None, "is not called: tradewind has no SLA checks (Airflow 3 removed them too)"),
-    "dagrun_timeout": (None, "is ignored: a run is not failed when it runs longer"),
-    "fail_fast": (False, "is ignored: other tasks keep running when one fails"),
-    "fail_stop": (False, "is ignored: other tasks keep running when one fails"),
     "max_consecutive_failed_dag_runs": (0, "is ignored: the DAG is not paused after failed runs"),
     "deadline": (None, "is ignored: tradewind has no deadline alerts"),
     "access_control": (None, "is ignored: tradewind has no per-DAG permissions"),

@@ -151,6 +151,16 @@ class DAG:
             raise DagDefinitionError(f"Duplicate task_id '{task.task_id}' in DAG '{self.dag_id}'")
         if task.task_id in self.used_group_ids:
             raise DagDefinitionError(f"task_id '{task.task_id}' is already used as a group_id in DAG '{self.dag_id}'")
+        rule = str(getattr(getattr(task, "trigger_rule", None), "value", "all_success"))
+        if (self.fail_fast or getattr(self, "fail_stop", False)) and rule not in (
+            "all_success",
+            "all_done_setup_success",
+        ):
+            # Airflow refuses it too (FailFastDagInvalidTriggerRule): fail_fast skips what is left
+            raise DagDefinitionError(
+                f"DAG '{self.dag_id}' has fail_fast, so task '{task.task_id}' cannot have trigger_rule '{rule}': "
+                "use the default trigger rule (all_success) or drop fail_fast"
+            )
         self.task_dict[task.task_id] = task
         task.dag = self
 

@@ -215,6 +215,11 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         data["warnings"] = dag.import_warnings.messages()
     if not dag.logical_date_on_trigger:  # kept only when set: other DAGs keep their version hash
         data["logical_date_on_trigger"] = False
+    if dag.fail_fast or dag.fail_stop:  # kept only when set (fail_stop: Airflow 2's name)
+        data["fail_fast"] = True
+    for name in ("on_success_callback", "on_failure_callback"):  # only whether there is one, when there is
+        if getattr(dag, name, None):
+            data[f"has_{name}"] = True
     try:
         text = canonical_json(_hashed(data))
     except (TypeError, ValueError) as exc:
@@ -386,6 +391,9 @@ class SerializedDAG:
         self.max_active_runs: int = data["max_active_runs"]
         self.max_active_tasks: int = data["max_active_tasks"]
         self.dagrun_timeout = _delta(data.get("dagrun_timeout"))
+        self.fail_fast: bool = data.get("fail_fast", False)
+        self.has_success_callback: bool = data.get("has_on_success_callback", False)
+        self.has_failure_callback: bool = data.get("has_on_failure_callback", False)
         self.is_paused_upon_creation: bool | None = data.get("is_paused_upon_creation")
         self.tags: list[str] = list(data["tags"])
         self.params: dict[str, Any] = {

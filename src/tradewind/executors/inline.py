@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from tradewind.definitions.abstractoperator import AbstractOperator
+from tradewind.runtime.callbacks import run_dag_callback_item
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import TaskResult, TaskStarted, WorkItem
 
@@ -38,6 +39,9 @@ class InlineExecutor:
         while self._queue:
             item = self._queue.popleft()
             self._started.append(TaskStarted(item.key, datetime.now(UTC), *self._where))
+            if item.dag_callback is not None:
+                results.append(run_dag_callback_item(self.find_task(item), item, self.log))
+                continue
             results.append(run_task(self.find_task(item), item, self.log))
         return results
 

@@ -49,8 +49,9 @@ from tradewind.definitions.parsing_context import parsing_context
 from tradewind.definitions.secrets import SecretsSource
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader.dagbag import import_dag_file
+from tradewind.runtime.callbacks import run_dag_callback_item
 from tradewind.runtime.durable import result_from_log, result_line
-from tradewind.runtime.logs import TaskLogWriter, log_relative_path
+from tradewind.runtime.logs import TaskLogWriter, dag_callback_log_relative_path, log_relative_path
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import ErrorInfo, TaskResult, TaskStarted, WorkItem
 
@@ -255,6 +256,8 @@ def run_one(item: WorkItem, dags: DagCache, setup: WorkerSetup) -> TaskResult:
     ``machine_fault`` result: the task's code does not run and its try is not used."""
     started = datetime.now(UTC)
     log_folder = setup.log_folder
+    if item.dag_callback is not None:
+        return run_dag_callback_logged(item, dags, setup, started)
     where = log_file_name(log_folder, item.key)
     try:
         handle = open_log(log_folder, item.key, setup.log_file_mode, setup.log_folder_mode)
@@ -293,6 +296,24 @@ def run_one(item: WorkItem, dags: DagCache, setup: WorkerSetup) -> TaskResult:
         return failed_result(item.key, error, started)
     finally:
         log.close()
+
+
+def run_dag_callback_logged(item: WorkItem, dags: DagCache, setup: WorkerSetup, started: datetime) -> TaskResult:
+    """A DAG callback, its output appended to the run's ``dag_callbacks.log``. Whatever happens
+    is logged there (or nowhere, if the log cannot be written): the run's state never changes."""
+    path = os.path.join(setup.log_folder, dag_callback_log_relative_path(item.key))
+    try:
+        make_folders(os.path.dirname(path), setup.log_folder_mode)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, setup.log_file_mode)
+        log = open(fd, "a", encoding="utf-8", buffering=1)
+    except OSError:
+        return TaskResult(item.key, TaskInstanceState.SUCCESS, started, datetime.now(UTC))
+    with log:
+        try:
+            return run_dag_callback_item(dags.find_task(item), item, log)  # type: ignore[no-any-return]
+        except Exception as exc:  # the DAG file is gone or broken: say so in the callback's log
+            log.write(f"[{started:%Y-%m-%dT%H:%M:%S}] ERROR DAG callback not called: {type(exc).__name__}: {exc}\n")
+            return TaskResult(item.key, TaskInstanceState.SUCCESS, started, datetime.now(UTC))
 
 
 class Outbox:

@@ -154,6 +154,11 @@ def log_relative_path(key: TaskInstanceKey) -> str:
     )
 
 
+def dag_callback_log_relative_path(key: TaskInstanceKey) -> str:
+    """``dag_id=…/run_id=…/dag_callbacks.log``: the log of the run's DAG-level callbacks."""
+    return f"{path_component('dag_id', key.dag_id)}/{path_component('run_id', key.run_id)}/dag_callbacks.log"
+
+
 # -- reading a try's log back (``tasks logs``, the API's log endpoint, the UI's log page)
 #
 # Offsets are byte offsets into the log file. A read returns whole lines, and the start of an

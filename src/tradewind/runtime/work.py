@@ -42,6 +42,9 @@ class WorkItem:
     max_tries: int = 1
     # a sensor in reschedule mode: when its first poke started (its timeout counts from there)
     rescheduled_since: datetime | None = None
+    # not a task's try but the DAG's on_success_callback (True) / on_failure_callback (False) for
+    # the run that ended, with Airflow's reason; ``key`` names the instance whose context it gets
+    dag_callback: tuple[bool, str] | None = None
 
 
 @dataclass(frozen=True)

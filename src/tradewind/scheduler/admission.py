@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tradewind.definitions.serialized import SerializedDAG, SerializedTask
+from tradewind.definitions.states import TaskInstanceState
 from tradewind.scheduler.run_state import InstanceRecord, RunState
 
 
@@ -47,6 +48,8 @@ class Admission:
             active.waiting = deque(sorted(active.waiting, key=lambda r: -weights[r.task_id]))
         while active.waiting and active.in_flight + len(admitted) < active.dag.max_active_tasks:
             record = active.waiting.popleft()
+            if record.state is not TaskInstanceState.SCHEDULED:
+                continue  # ended while waiting (fail_fast, dagrun_timeout)
             task = active.dag.task_dict[record.task_id]
             size = self.pool_sizes.get(task.pool)
             if size is None:

@@ -19,6 +19,7 @@ from tradewind.definitions.timetables import DataInterval
 from tradewind.errors import TradewindError
 from tradewind.executors.base import Executor
 from tradewind.executors.inline import InlineExecutor
+from tradewind.runtime.callbacks import LogWriter, run_dag_callback
 from tradewind.runtime.inputs import InputsSource
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import RunContext, TaskResult, WorkItem
@@ -120,9 +121,14 @@ def drive(
 
     active = ActiveRun(state.dag, state)
     admission = Admission(pool_sizes if pool_sizes is not None else pools_for_test(state.dag))
+    timeout = state.dag.dagrun_timeout
+    deadline = datetime.now(UTC) + timeout if timeout else None
     executor.start()
     try:
         while True:
+            if deadline is not None and state.active and datetime.now(UTC) >= deadline:
+                log.write(f"[scheduler] Run has timed out (dagrun_timeout {timeout}): unfinished tasks skipped\n")
+                state.time_out()
             active.waiting.extend(state.schedule())
             ready = admission.admit(active, running)
             flush_events()
@@ -146,7 +152,8 @@ def drive(
                 return state
             retry_at = state.next_retry_at()
             if retry_at is not None:
-                time.sleep(max(0.0, (retry_at - datetime.now(UTC)).total_seconds()))
+                wake = min(retry_at, deadline) if deadline is not None else retry_at
+                time.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds()))
                 continue
             if state.deadlocked() and not active.waiting:
                 log.write("[scheduler] No task can make progress: marking the remaining tasks upstream_failed\n")
@@ -170,7 +177,10 @@ def test_dag(
     state = RunState(dag, context, max_map_length=max_map_length)
     executor = InlineExecutor(lambda item: dag.task_dict[item.key.task_id], log)
     with secrets.installed_for(existing_store_secrets()):  # Variables and Connections of the store
-        return drive(state, executor, log, no_retry_delay=no_retry_delay)
+        drive(state, executor, log, no_retry_delay=no_retry_delay)
+        success, reason, item = state.dag_callback()
+        run_dag_callback(dag, success, reason, item, LogWriter(log, "dag callback"))
+    return state
 
 
 def data_producers(dag: DAG, task_id: str) -> set[str]:

@@ -121,6 +121,10 @@ class Scheduler:
         self.poll_interval = 0.5  # how often to look for new runs while tasks are running
         self.admission = Admission({})
         self._file_hashes: dict[str, tuple[tuple[int, int], str]] = {}
+        # dagrun_timeout: (when the run times out, run key), a heap; DAG callbacks sent to a worker
+        self._timeouts: list[tuple[datetime, tuple[str, str]]] = []
+        self._callbacks: set[TaskInstanceKey] = set()
+        self._callbacks_unsent: list[WorkItem] = []
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
@@ -241,6 +245,8 @@ class Scheduler:
             key = (run.dag_id, run.run_id)
             self.active[key] = ActiveRun(dag, state)
             self._touched.add(key)
+            if dag.dagrun_timeout:  # counted from the run's start, as in Airflow
+                heapq.heappush(self._timeouts, ((run.row.start_date or _now()) + dag.dagrun_timeout, key))
             started.append((run, dag.version))
             self.say(f"started run {run.run_id} of {run.dag_id}" + (" (resumed)" if records else ""))
         self.gateway.mark_runs_running(started)
@@ -297,6 +303,7 @@ class Scheduler:
             self._touched |= self._held_back
             self._held_back = set()
         now = _now()
+        self._time_out_runs(now)
         while self._retries and self._retries[0][0] <= now:
             key = heapq.heappop(self._retries)[1]
             self._retry_at.pop(key, None)
@@ -306,6 +313,8 @@ class Scheduler:
             active = self.active.get(key)
             if active is None:
                 continue
+            if active.state.end_reason is not None:
+                continue  # timed out: nothing more runs
             ready: list[InstanceRecord] = []
             while True:  # an instance failed by admission makes its downstream decidable now
                 active.waiting.extend(active.state.schedule())
@@ -324,6 +333,29 @@ class Scheduler:
             active.state.mark_queued(ready)
             active.in_flight += len(ready)
         return items
+
+    def _time_out_runs(self, now: datetime) -> None:
+        """Fail the runs whose ``dagrun_timeout`` passed (a timer queue, not a scan of the runs)."""
+        while self._timeouts and self._timeouts[0][0] <= now:
+            key = heapq.heappop(self._timeouts)[1]
+            active = self.active.get(key)
+            if active is not None and active.state.active:
+                self.say(f"run {key[1]} of {key[0]} has timed out (dagrun_timeout {active.dag.dagrun_timeout})")
+                active.state.time_out()
+                active.waiting.clear()
+                self._touched.add(key)
+
+    def _send_dag_callback(self, active: ActiveRun) -> None:
+        """The DAG's on_success_callback / on_failure_callback, run by a worker (the scheduler
+        never imports DAG files); its result only says that it was called."""
+        if not (active.dag.has_success_callback or active.dag.has_failure_callback):
+            return
+        success, reason, item = active.state.dag_callback()
+        wanted = active.dag.has_success_callback if success else active.dag.has_failure_callback
+        if item is None or not wanted:
+            return
+        self._callbacks.add(item.key)
+        self._callbacks_unsent.append(replace(item, dag_callback=(success, reason)))
 
     def _file_hash(self, path: str | None, inputs: dict[str, str]) -> str | None:
         """The version of a DAG file a worker should hold: the sha256 of its bytes (read, never
@@ -367,6 +399,9 @@ class Scheduler:
 
     def apply_results(self, results: list[TaskResult]) -> None:
         for result in results:
+            if result.key in self._callbacks:  # a DAG callback was called (its log says how it went)
+                self._callbacks.discard(result.key)
+                continue
             key = (result.key.dag_id, result.key.run_id)
             active = self.active.get(key)
             if active is None:
@@ -469,6 +504,7 @@ class Scheduler:
             self._touched |= touched  # looked at again (and finished) at the next try
             raise
         for dag_id, run_id, run_state in finished:
+            self._send_dag_callback(self.active[(dag_id, run_id)])
             del self.active[(dag_id, run_id)]
             self._retry_at.pop((dag_id, run_id), None)
             self.stats.runs_finished += 1
@@ -481,7 +517,7 @@ class Scheduler:
         paused = self._paused_until - time.monotonic()
         if paused > 0:
             waits.append(paused)  # retries that came due wait for the end of the pause
-        for heap in (self._retries, self._due) if paused <= 0 else (self._due,):
+        for heap in (self._retries, self._due, self._timeouts) if paused <= 0 else (self._due, self._timeouts):
             if heap:
                 waits.append(max(0.0, (heap[0][0] - _now()).total_seconds()))
         return min(waits)
@@ -519,11 +555,13 @@ class Scheduler:
                         if self._store_error is not None:
                             self._store_back()
                         items, self._unsent = self._unsent, []  # their queued state is written
+                        items += self._callbacks_unsent  # runs written finished: their DAG callbacks
+                        self._callbacks_unsent = []
                         if idle:
                             break
                 if items:
                     self.executor.submit(items)
-                in_flight = sum(a.in_flight for a in self.active.values())
+                in_flight = sum(a.in_flight for a in self.active.values()) + len(self._callbacks)
                 results = self.executor.next_results(timeout=0 if items else self._timeout()) if in_flight else []
                 if not in_flight and not items:
                     time.sleep(self._timeout())  # nothing running: wait for triggers or retries
@@ -555,7 +593,7 @@ class Scheduler:
             self.start_queued_runs()
         self._unsent += self.prepare_ready()  # marked queued in memory: sent once that is written
         self.persist_and_finish()
-        if until_idle and not self.active:
+        if until_idle and not self.active and not self._callbacks:
             self.create_scheduled_runs()  # a run that just ended may make the next one due
             if not self._has_runs_to_start():
                 return True

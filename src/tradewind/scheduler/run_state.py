@@ -114,6 +114,9 @@ class RunState:
         self.changed: dict[tuple[str, int], InstanceRecord] = {}  # records to write to the store
         self.newly_expanded: set[str] = set()  # tasks whose placeholder row the store must drop
         self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
+        # instances ended by fail_fast or dagrun_timeout while in flight: their late result is dropped
+        self._forced: set[tuple[str, int]] = set()
+        self.end_reason: str | None = None  # "timed_out" once dagrun_timeout ended the run
 
     def _in_date_range(self, context: RunContext) -> bool:
         """A run's logical date within the DAG's ``start_date``..``end_date`` (a backfill: any date;
@@ -536,6 +539,8 @@ class RunState:
     # -- results
     def apply_result(self, result: TaskResult, *, no_retry_delay: bool = False) -> None:
         record = self.instances[result.key.task_id][result.key.map_index]
+        if (record.task_id, record.map_index) in self._forced:
+            return  # fail_fast or dagrun_timeout already ended it (adr/0011)
         task = self.dag.task_dict[record.task_id]
         record.started_at, record.ended_at = result.started_at, result.ended_at
         record.label = result.label
@@ -570,6 +575,45 @@ class RunState:
         self._set_state(record, state)
         for skipped_id in result.skip_task_ids:
             self._skip_from(task, result.key.map_index, skipped_id)
+        if state is S.FAILED and self.dag.fail_fast:
+            self._stop_remaining(record)
+
+    def _force(self, record: InstanceRecord, state: TaskInstanceState) -> None:
+        if record.state in (S.QUEUED, S.RUNNING):
+            self._forced.add((record.task_id, record.map_index))
+        record.retry_at = None
+        self._set_state(record, state)
+
+    def _stop_remaining(self, failed: InstanceRecord) -> None:
+        """``fail_fast``, as Airflow 3 does it: when an instance fails for good, every other
+        instance of the run not yet succeeded or failed is ended: a running one fails, any other
+        (not started, scheduled, queued, waiting to retry, ...) is skipped; teardowns are left alone."""
+        for task in self.order:
+            if task.task_id == failed.task_id or task.is_teardown:
+                continue
+            for record in self.instances[task.task_id].values():
+                if record.state in (S.SUCCESS, S.FAILED):
+                    continue
+                ended = S.FAILED if record.state is S.RUNNING else S.SKIPPED
+                if record.state is not ended:
+                    self.events.append(f"Task '{task.task_id}' (map index {record.map_index}) {ended} by fail_fast")
+                    self._force(record, ended)
+            self._pending_tasks.discard(task.task_id)
+            self._backlog.pop(task.task_id, None)
+
+    def time_out(self) -> None:
+        """``dagrun_timeout`` passed: every unfinished instance is skipped (in flight too, as
+        Airflow does) and the run fails with the reason ``timed_out``."""
+        self.end_reason = "timed_out"
+        for task in self.order:
+            for record in self.instances[task.task_id].values():
+                if record.state is None or not record.state.finished:
+                    self._force(record, S.SKIPPED)
+            self._pending_tasks.discard(task.task_id)
+            self._backlog.pop(task.task_id, None)
+        self._dirty.clear()
+        self._dirty_index.clear()
+        self._to_release.clear()
 
     def fail_now(self, record: InstanceRecord, message: str) -> None:
         """Fail a scheduled instance that can never start (e.g. its pool does not exist)."""
@@ -674,11 +718,32 @@ class RunState:
     def dag_run_state(self) -> DagRunState:
         if self.active:
             return DagRunState.RUNNING
+        if self.end_reason == "timed_out":
+            return DagRunState.FAILED
         # leaves decide; a teardown only with on_failure_fail_dagrun (setup_teardown.run_state_leaves)
         for leaf_id in self._leaves:
             if self.counts[leaf_id][S.FAILED] or self.counts[leaf_id][S.UPSTREAM_FAILED]:
                 return DagRunState.FAILED
         return DagRunState.SUCCESS
+
+    def dag_callback(self) -> tuple[bool, str, WorkItem | None]:
+        """For a run that ended: did it succeed, Airflow's reason ("success", "task_failure",
+        "timed_out"), and the instance whose context the DAG callback gets: the failed one that
+        ended last, else the one started last (timed out), else the one that ended last."""
+        success = self.dag_run_state() is DagRunState.SUCCESS
+        records = [r for r in self.records() if r.state is not None]
+        earliest = datetime.min.replace(tzinfo=UTC)
+        failed = [r for r in records if r.state is S.FAILED]
+        if success:
+            reason, pool, moment = "success", records, "ended_at"
+        elif self.end_reason == "timed_out":
+            reason, pool, moment = "timed_out", records, "started_at"
+        else:
+            reason, pool, moment = "task_failure", failed or records, "ended_at"
+        if not pool:
+            return success, reason, None
+        record = max(pool, key=lambda r: getattr(r, moment) or earliest)
+        return success, reason, self.work_items([record])[0]
 
     def records(self) -> list[InstanceRecord]:
         return [r for t in self.order for r in sorted(self.instances[t.task_id].values(), key=lambda r: r.map_index)]
