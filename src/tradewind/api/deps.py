@@ -108,3 +108,9 @@ def page(
 
 
 PageDep = Annotated[Page, Depends(page)]
+
+
+def refuse_team(team_name: str | None) -> None:
+    """Airflow's multi-team field: tradewind has no teams, so a team is refused, not ignored."""
+    if team_name is not None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "team_name: tradewind has no teams; leave it out or null")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tradewind.api.deps import Actor, EngineDep, PageDep
+from tradewind.api.deps import Actor, EngineDep, PageDep, refuse_team
 from tradewind.definitions.connection import Connection
 from tradewind.definitions.secrets import MASK, redacted, unredacted
 from tradewind.store import reads
@@ -101,11 +101,6 @@ def _missing(connection_id: str) -> HTTPException:
     )
 
 
-def _no_team(body: ConnectionBody) -> None:
-    if body.team_name is not None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "team_name: tradewind has no teams; leave it out or null")
-
-
 @router.get("", summary="Get Connections")
 def get_connections(
     _user: Actor,
@@ -133,7 +128,7 @@ def get_connections(
 
 @router.post("", summary="Post Connection", status_code=status.HTTP_201_CREATED)
 def post_connection(body: ConnectionBody, _user: Actor, engine: EngineDep) -> dict[str, Any]:
-    _no_team(body)
+    refuse_team(body.team_name)
     with session_scope(engine) as session:
         if not s.add_connection(session, body.connection_id, body.fields()):
             raise HTTPException(
@@ -166,7 +161,7 @@ def patch_connection(
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "The connection_id in the request body does not match the URL parameter"
         )
-    _no_team(body)
+    refuse_team(body.team_name)
     unknown = set(update_mask or ()) - BODY_FIELDS - {"team_name"}
     if unknown:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Invalid update_mask field(s): {', '.join(sorted(unknown))}")

@@ -13,7 +13,7 @@ from sqlalchemy import text
 import tradewind
 from tradewind import control
 from tradewind.api import shapes
-from tradewind.api.deps import Actor, EngineDep, PageDep, Reader, SettingsDep, token_secret
+from tradewind.api.deps import Actor, EngineDep, PageDep, Reader, SettingsDep, refuse_team, token_secret
 from tradewind.auth import authenticate, issue_token
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.store import dag_versions as dv
@@ -191,8 +191,7 @@ def get_pool(pool_name: str, _user: Reader, engine: EngineDep) -> dict[str, Any]
 def _refuse_pool_fields(include_deferred: bool | None, team_name: str | None) -> None:
     if include_deferred:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "include_deferred: tradewind has no deferred tasks")
-    if team_name is not None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "team_name: tradewind has no teams")
+    refuse_team(team_name)
 
 
 @router.post("/api/v2/pools", tags=["Pool"], summary="Post Pool", status_code=status.HTTP_201_CREATED)

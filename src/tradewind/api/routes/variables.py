@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from tradewind.api.deps import Actor, EngineDep, PageDep
+from tradewind.api.deps import Actor, EngineDep, PageDep, refuse_team
 from tradewind.definitions.secrets import redacted
 from tradewind.store import reads
 from tradewind.store import secrets as s
@@ -22,7 +22,6 @@ from tradewind.store.engine import session_scope
 from tradewind.store.models import ID_LENGTH, StoredVariable
 
 router = APIRouter(prefix="/api/v2/variables", tags=["Variable"])
-NO_TEAMS = "team_name: tradewind has no teams; leave it out or null"
 
 
 class VariableBody(BaseModel):
@@ -48,11 +47,6 @@ def shown(row: StoredVariable) -> dict[str, Any]:
 
 def _missing(key: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"The Variable with key: `{key}` was not found")
-
-
-def _no_team(body: VariableBody) -> None:
-    if body.team_name is not None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, NO_TEAMS)
 
 
 @router.get("", summary="Get Variables")
@@ -82,7 +76,7 @@ def get_variables(
 
 @router.post("", summary="Post Variable", status_code=status.HTTP_201_CREATED)
 def post_variable(body: VariableBody, _user: Actor, engine: EngineDep) -> dict[str, Any]:
-    _no_team(body)
+    refuse_team(body.team_name)
     with session_scope(engine) as session:
         if s.get_variable(session, body.key) is not None:
             raise HTTPException(status.HTTP_409_CONFLICT, f"The Variable with key: `{body.key}` already exists")
@@ -168,7 +162,7 @@ def bulk_variables(body: BulkBody, _user: Actor, engine: EngineDep) -> dict[str,
                     )
                     continue
                 for entity in action.entities:
-                    _no_team(entity)
+                    refuse_team(entity.team_name)
                     if entity.key in existing and action.action_on_existence == "skip":
                         continue
                     s.set_variable(session, entity.key, entity.text(), entity.description)
@@ -180,7 +174,7 @@ def bulk_variables(body: BulkBody, _user: Actor, engine: EngineDep) -> dict[str,
                 continue
             if isinstance(action, BulkUpdate):
                 for entity in action.entities:
-                    _no_team(entity)
+                    refuse_team(entity.team_name)
                     if entity.key in existing:
                         s.update_variable(session, entity.key, _changes(entity, action.update_mask))
                         outcome.success.append(entity.key)
@@ -217,7 +211,7 @@ def patch_variable(
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "Invalid body, key from request body doesn't match uri parameter"
         )
-    _no_team(body)
+    refuse_team(body.team_name)
     changes = _changes(body, update_mask)
     with session_scope(engine) as session:
         if s.update_variable(session, variable_key, changes) is None:
