@@ -323,7 +323,9 @@ class Outbox:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._results: list[tuple[int, TaskResult]] = []
-        self._returned: list[int] = []
+        # seqs handed back and not yet told; None when no GIVE_BACK waits for its answer. An
+        # empty list is answered too: the parent asks a worker again only after an answer
+        self._returned: list[int] | None = None
         # the try running now, not yet told: (seq, key, started, monotonic start); tries run
         # one at a time, so one slot
         self._running: tuple[int, TaskInstanceKey, datetime, float] | None = None
@@ -374,7 +376,7 @@ class Outbox:
         """Queue the seqs of items handed back; the outbox thread sends them (the inbox thread
         must never wait on the results pipe, or it could not read what the parent sends)."""
         with self._cond:
-            self._returned.extend(seqs)
+            self._returned = (self._returned or []) + seqs
             self._cond.notify()
 
     def _send(self, data: bytes | memoryview) -> None:
@@ -387,11 +389,11 @@ class Outbox:
     def _send_late(self) -> None:
         while not self.broken:
             with self._cond:
-                while not self._results and not self._returned and self._running is None:
+                while not self._results and self._returned is None and self._running is None:
                     self._cond.wait()
-                returned, self._returned = self._returned, []
+                returned, self._returned = self._returned, None
                 wait = self._first_at + RESULT_DELAY - time.monotonic()
-            if returned:
+            if returned is not None:
                 with self._send_lock:
                     self._send(ForkingPickler.dumps(("returned", returned)))
             elif wait > 0:
