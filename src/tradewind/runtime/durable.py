@@ -5,6 +5,11 @@ the restarted scheduler reads the outcome from the log instead of running the ta
 The line names the try it belongs to (dag_id, run_id, task_id, map_index, try_number), and an
 outcome is only ever read back for exactly that try: a log that holds another try's outcome
 (however it came to be at that path) counts as holding none.
+
+The line is masked like every other line of the log (``definitions/secrets.py``): a secret the
+task read never reaches the file, not even inside its return value. A line whose values had to
+be masked cannot give them back: it is marked ``masked``, and read back as a failed try that
+may be retried (it only is read back when the scheduler lost the result it was sent).
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from typing import Any
 
 from tradewind import serde
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.runtime.work import ErrorInfo, TaskResult
 
 MARKER = "::tradewind-result:: "
+_VALUES = ("return_value", "xcoms", "trigger_request", "label")  # lost when masked
 
 
 def _identity(key: TaskInstanceKey) -> dict[str, Any]:
@@ -48,7 +55,42 @@ def result_line(result: TaskResult) -> str:
         "trigger_request": result.trigger_request,
         "error": None if result.error is None else [result.error.type, result.error.message, result.error.traceback],
     }
-    return MARKER + json.dumps(record, default=str) + "\n"
+    # through JSON first: what is masked is exactly what would be written (a datetime or other
+    # value json.dumps turns into text included)
+    # (the ids are left as they are: they name the log's path already, and identify the try)
+    plain = json.loads(json.dumps(record, default=str))
+    masked = {name: value if name == "key" else _masked(value) for name, value in plain.items()}
+    if any(masked[name] != plain[name] for name in _VALUES):
+        masked["masked"] = True
+    return MARKER + json.dumps(masked) + "\n"
+
+
+def _masked(value: Any) -> Any:
+    """``value`` (decoded JSON) with every masked secret in its strings (and keys) replaced."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {redact(key): _masked(item) for key, item in value.items()}
+    return value
+
+
+def _masked_outcome(key: TaskInstanceKey, record: dict[str, Any]) -> TaskResult:
+    """The outcome of a try whose values held a secret (masked in the log, so lost): it counts
+    as a failed try, retried if it has retries left."""
+    message = (
+        f"this try ended {record['state']}, but its return value held a secret (a Variable or Connection "
+        "value, masked in its log) and the scheduler stopped before recording it; the try counts as failed"
+    )
+    return TaskResult(
+        key=key,
+        state=TaskInstanceState.FAILED,
+        started_at=datetime.fromisoformat(record["started_at"]),
+        ended_at=datetime.fromisoformat(record["ended_at"]),
+        error=ErrorInfo("OutcomeMasked", message, ""),
+        retryable=True,
+    )
 
 
 def _last_line(path: Path, tail: int = 1 << 20) -> str:
@@ -73,6 +115,8 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
         record = json.loads(line[len(MARKER) :])
         if record.get("key") != _identity(key):
             return None
+        if record.get("masked"):
+            return _masked_outcome(key, record)
         error = record["error"]
         return TaskResult(
             key=key,
