@@ -12,6 +12,12 @@ result pipe and process sentinel at once, so it wakes for a result or a dead wor
 worker that dies fails the task it was running (retryable), gives the items it had not started
 back to the queue, and is replaced. Use an executor from one thread.
 
+``kill(keys, reason)`` (a run ended by ``dagrun_timeout`` or ``fail_fast``) ends a try that is
+running by ending its worker's process group (SIGTERM; SIGKILL after ``KILL_GRACE_SECONDS``);
+the worker is replaced and the items it had not started go back to the queue, as for a worker
+that died, and the try's log ends with why it was killed. A killed try not yet started never
+starts: dropped from the queue, or asked back from its worker (``GIVE_BACK``) first.
+
 Workers are started with "forkserver" (or "spawn" where that is missing), never "fork": the
 scheduler holds database connections and threads that a forked child must not inherit. Nothing
 in the current folder or a DAGs folder can shadow a library in them: the fork server starts
@@ -31,8 +37,8 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing import connection as mp_connection
 from multiprocessing.connection import Connection
@@ -42,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from tradewind.config import conf, home, make_folders
+from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.secrets import SecretsSource
 from tradewind.errors import ConfigError
 from tradewind.executors.local_worker import (
@@ -60,6 +67,7 @@ QUEUED_SECONDS = 0.02  # work to keep queued in each worker, from the average ta
 MAX_OUTSTANDING = 64  # items sent to one worker and not yet answered, at most
 GIVE_BACK_AFTER = 0.05  # a worker silent this long has items queued behind a long task
 STOP_GRACE_SECONDS = 5.0  # stop(wait=False): SIGTERM, then SIGKILL after this
+KILL_GRACE_SECONDS = 5.0  # kill(): SIGTERM to the worker's process group, then SIGKILL after this
 FORKSERVER_PRELOAD = ["tradewind.executors.local_worker", "pendulum", "jinja2", "runpy"]
 
 
@@ -148,6 +156,11 @@ def _describe(item: WorkItem) -> str:
     return f"{key.display} (DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number})"
 
 
+def _killed_result(item: WorkItem, message: str, started: datetime | None = None) -> TaskResult:
+    result = failed_result(item.key, ErrorInfo("TaskKilled", message, ""), started)
+    return replace(result, retryable=False)
+
+
 def _signal_name(exit_code: int | None) -> str:
     if exit_code is None or exit_code >= 0:
         return ""
@@ -167,6 +180,7 @@ class _Worker:
     eof: bool = False  # the results pipe is closed: only the sentinel is left to wait on
     last_heard: float = 0.0  # monotonic time of its last message (or of work sent to it while idle)
     asked_back: bool = False  # GIVE_BACK sent, no answer yet
+    killed_at: float | None = None  # monotonic time kill() sent SIGTERM to its process group
 
 
 class LocalExecutor:
@@ -191,6 +205,7 @@ class LocalExecutor:
         self._fruitless_deaths = 0  # workers in a row that died before starting any item
         self._started = False
         self._secrets: SecretsSource | None = None
+        self._cancelled: dict[TaskInstanceKey, str] = {}  # tries kill() ended, not yet answered: why
 
     def use_secrets(self, source: SecretsSource) -> None:
         """Workers started from now on read Variables and Connections through ``source``."""
@@ -219,6 +234,9 @@ class LocalExecutor:
         while True:
             self._dispatch()
             recheck = self._rebalance()
+            kill_check = self._enforce_kills()
+            if kill_check is not None:
+                recheck = kill_check if recheck is None else min(recheck, kill_check)
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             if self._ready:
                 remaining = 0.0  # only collect what else has already arrived
@@ -236,9 +254,19 @@ class LocalExecutor:
         began, self._began = self._began, []
         return began
 
+    def kill(self, keys: Collection[TaskInstanceKey], reason: str) -> None:
+        """End these tries (see the module's docstring); each gets a failed ``TaskKilled`` result."""
+        held = {item.key for item in self._pending}
+        held.update(item.key for worker in self._workers for item, _ in worker.outstanding.values())
+        for key in set(keys) & held:
+            self._cancelled[key] = reason
+        self._drop_cancelled()
+        self._enforce_kills()
+
     def stop(self, wait: bool = True) -> None:
         """``wait=True``: running tasks finish, queued ones never start. ``wait=False``: terminate."""
         self._pending.clear()
+        self._cancelled.clear()
         workers, self._workers = self._workers, []
         for worker in workers:
             worker.tasks.close()  # the worker finishes its current task and exits
@@ -285,13 +313,58 @@ class LocalExecutor:
         result_writer.close()
         return _Worker(process, task_writer, result_reader, progress)
 
-    def _terminate(self, worker: _Worker) -> None:
+    def _terminate(self, worker: _Worker, how: signal.Signals = signal.SIGTERM) -> None:
         if worker.process.exitcode is not None:
             return
         try:  # the worker leads its own process group: end the task's child processes too
-            os.killpg(worker.process.pid or 0, signal.SIGTERM)
+            os.killpg(worker.process.pid or 0, how)
         except (ProcessLookupError, PermissionError):
-            worker.process.terminate()  # it has not made its group yet
+            worker.process.kill() if how is signal.SIGKILL else worker.process.terminate()  # no group yet
+
+    def _drop_cancelled(self) -> None:
+        """Answer the killed tries still queued here: they never start."""
+        if not self._cancelled or not self._pending:
+            return
+        kept: deque[WorkItem] = deque()
+        for item in self._pending:
+            reason = self._cancelled.pop(item.key, None)
+            if reason is None:
+                kept.append(item)
+            else:
+                self._ready.append(_killed_result(item, f"not started: {reason}"))
+        self._pending = kept
+
+    def _enforce_kills(self) -> float | None:
+        """End the workers running a killed try (SIGKILL once the grace has passed); ask those
+        holding one not started to give it back. Returns the seconds until a SIGKILL is due."""
+        if not self._cancelled:
+            return None
+        now = time.monotonic()
+        next_check = None
+        for worker in self._workers:
+            if worker.killed_at is not None:
+                left = worker.killed_at + KILL_GRACE_SECONDS - now
+                if left <= 0:
+                    self._terminate(worker, signal.SIGKILL)
+                else:
+                    next_check = left if next_check is None else min(next_check, left)
+                continue
+            started, finished = worker.progress[0], worker.progress[1]
+            for seq, (item, _) in worker.outstanding.items():
+                if item.key not in self._cancelled or seq <= finished:
+                    continue  # not killed, or ended already: its result is on its way
+                if seq == started:
+                    worker.killed_at = now
+                    self._terminate(worker)
+                    next_check = KILL_GRACE_SECONDS if next_check is None else min(next_check, KILL_GRACE_SECONDS)
+                    break
+                if not worker.asked_back and not worker.eof:
+                    try:  # its answer brings the item back here, where it is dropped
+                        worker.tasks.send(GIVE_BACK)
+                        worker.asked_back = True
+                    except OSError:
+                        pass  # dead: its sentinel says so
+        return next_check
 
     def _in_flight(self) -> bool:
         return any(w.outstanding for w in self._workers)
@@ -371,6 +444,7 @@ class LocalExecutor:
                     worker.asked_back = False
                     returned = [worker.outstanding.pop(seq)[0] for seq in payload if seq in worker.outstanding]
                     self._pending.extendleft(reversed(returned))
+                    self._drop_cancelled()
                     continue
                 for seq, began in message[2]:  # before the results: a try's start never comes after its end
                     if seq in worker.outstanding:
@@ -378,6 +452,7 @@ class LocalExecutor:
                 for seq, result in payload:
                     if worker.outstanding.pop(seq, None) is None:
                         continue
+                    self._cancelled.pop(result.key, None)  # it ended before it could be killed
                     self._ready.append(result)
                     self._fruitless_deaths = 0
                     avg = self._avg_duration
@@ -419,6 +494,13 @@ class LocalExecutor:
         died = f"worker process {worker.process.pid} died (exit code {code}{_signal_name(code)})"
         requeue = []
         for seq, (item, sent_at) in worker.outstanding.items():
+            reason = self._cancelled.pop(item.key, None)
+            if reason is not None:  # ended by kill(), or never to start
+                running = started == seq > finished
+                if running:
+                    self._note_in_task_log(item, f"Killed: {reason}")
+                self._ready.append(_killed_result(item, reason if running else f"not started: {reason}", sent_at))
+                continue
             if seq <= finished:
                 what = f"{died} after running task {_describe(item)}, before sending its result"
             elif seq == started:

@@ -495,6 +495,7 @@ class Scheduler:
             active = self.active.get(key)
             if active is None:
                 continue
+            self._kill_forced(active)
             run_state = active.state.dag_run_state()
             if run_state is not DagRunState.RUNNING and active.in_flight == 0:
                 finished.append((*key, run_state))
@@ -511,6 +512,20 @@ class Scheduler:
             self.say(f"run {run_id} of {dag_id} finished: {run_state}")
             if dag_id in self.dags and dag_id not in self._due_at and self.only_run_ids is None:
                 self._index_due([dag_id])  # it may have been held by max_active_runs
+
+    def _kill_forced(self, active: ActiveRun) -> None:
+        """The tries that dagrun_timeout or fail_fast ended while in flight (their new state is
+        written): the executor kills them; each still comes back as one (dropped) result."""
+        if not active.state.to_kill:
+            return
+        by_reason: dict[str, list[TaskInstanceKey]] = {}
+        for ti_key, why in active.state.to_kill:
+            by_reason.setdefault(why, []).append(ti_key)
+        active.state.to_kill.clear()
+        for why, keys in by_reason.items():
+            shown = ", ".join(k.display for k in keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
+            self.say(f"{keys[0].dag_id} {keys[0].run_id}: killing {shown}: {why}")
+            self.executor.kill(keys, why)
 
     def _timeout(self) -> float:
         waits = [0.5]

@@ -116,6 +116,8 @@ class RunState:
         self._retry_heap: list[tuple[datetime, str, int]] = []  # (retry time, task_id, map_index)
         # instances ended by fail_fast or dagrun_timeout while in flight: their late result is dropped
         self._forced: set[tuple[str, int]] = set()
+        # of those, the tries the driver must have the executor kill, and why (taken by the driver)
+        self.to_kill: list[tuple[TaskInstanceKey, str]] = []
         self.end_reason: str | None = None  # "timed_out" once dagrun_timeout ended the run
 
     def _in_date_range(self, context: RunContext) -> bool:
@@ -578,9 +580,13 @@ class RunState:
         if state is S.FAILED and self.dag.fail_fast:
             self._stop_remaining(record)
 
-    def _force(self, record: InstanceRecord, state: TaskInstanceState) -> None:
+    def _force(self, record: InstanceRecord, state: TaskInstanceState, why: str = "") -> None:
         if record.state in (S.QUEUED, S.RUNNING):
             self._forced.add((record.task_id, record.map_index))
+            key = TaskInstanceKey(
+                self.context.dag_id, self.context.run_id, record.task_id, record.map_index, record.try_number
+            )
+            self.to_kill.append((key, f"{why}; the instance was set to {state}"))
         record.retry_at = None
         self._set_state(record, state)
 
@@ -597,7 +603,7 @@ class RunState:
                 ended = S.FAILED if record.state is S.RUNNING else S.SKIPPED
                 if record.state is not ended:
                     self.events.append(f"Task '{task.task_id}' (map index {record.map_index}) {ended} by fail_fast")
-                    self._force(record, ended)
+                    self._force(record, ended, f"task '{failed.task_id}' failed and the DAG has fail_fast")
             self._pending_tasks.discard(task.task_id)
             self._backlog.pop(task.task_id, None)
 
@@ -608,7 +614,7 @@ class RunState:
         for task in self.order:
             for record in self.instances[task.task_id].values():
                 if record.state is None or not record.state.finished:
-                    self._force(record, S.SKIPPED)
+                    self._force(record, S.SKIPPED, f"the run timed out (dagrun_timeout {self.dag.dagrun_timeout})")
             self._pending_tasks.discard(task.task_id)
             self._backlog.pop(task.task_id, None)
         self._dirty.clear()
