@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.exc import OperationalError
 
@@ -125,6 +125,8 @@ class Scheduler:
         self._timeouts: list[tuple[datetime, tuple[str, str]]] = []
         self._callbacks: set[TaskInstanceKey] = set()
         self._callbacks_unsent: list[WorkItem] = []
+        # DAG callbacks that were called: their runs' requests (dag_run.callback_request) to clear
+        self._callbacks_done: list[tuple[str, str]] = []
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
@@ -345,17 +347,42 @@ class Scheduler:
                 active.waiting.clear()
                 self._touched.add(key)
 
-    def _send_dag_callback(self, active: ActiveRun) -> None:
-        """The DAG's on_success_callback / on_failure_callback, run by a worker (the scheduler
-        never imports DAG files); its result only says that it was called."""
+    def _dag_callback(self, active: ActiveRun) -> tuple[dict[str, Any], WorkItem] | None:
+        """The DAG's on_success_callback / on_failure_callback a finished run owes, if any: the
+        request stored with the run's end (migration 0010) and the work item a worker runs (the
+        scheduler never imports DAG files; the item's result only says it was called)."""
         if not (active.dag.has_success_callback or active.dag.has_failure_callback):
-            return
+            return None
         success, reason, item = active.state.dag_callback()
         wanted = active.dag.has_success_callback if success else active.dag.has_failure_callback
         if item is None or not wanted:
-            return
-        self._callbacks.add(item.key)
-        self._callbacks_unsent.append(replace(item, dag_callback=(success, reason)))
+            return None
+        request = {"success": success, "reason": reason, "task_id": item.key.task_id, "map_index": item.key.map_index}
+        return request, replace(item, dag_callback=(success, reason))
+
+    def _send_dag_callback(self, item: WorkItem) -> None:
+        if item.key not in self._callbacks:
+            self._callbacks.add(item.key)
+            self._callbacks_unsent.append(item)
+
+    def _resume_callbacks(self) -> None:
+        """Send the DAG callbacks of runs that ended under a scheduler that died before calling
+        them (or before hearing that they were called: a callback may then run twice)."""
+        for row in self.gateway.owed_callbacks():
+            dag = self._dag_for_run(row.dag_id, row.dag_hash)
+            request = row.callback_request
+            if dag is None or not isinstance(request, dict):
+                continue
+            records = self.gateway.load_records(row.dag_id, row.run_id)
+            state = RunState.restore(dag, context_from_row(row, dag), records, max_map_length=self.max_map_length)
+            record = state.instances.get(request.get("task_id", ""), {}).get(request.get("map_index", -1))
+            if record is None:
+                continue
+            [item] = state.work_items([record])
+            self.say(
+                f"run {row.run_id} of {row.dag_id}: calling its DAG callback ({request['reason']}) after a restart"
+            )
+            self._send_dag_callback(replace(item, dag_callback=(bool(request["success"]), str(request["reason"]))))
 
     def _file_hash(self, path: str | None, inputs: dict[str, str]) -> str | None:
         """The version of a DAG file a worker should hold: the sha256 of its bytes (read, never
@@ -401,6 +428,7 @@ class Scheduler:
         for result in results:
             if result.key in self._callbacks:  # a DAG callback was called (its log says how it went)
                 self._callbacks.discard(result.key)
+                self._callbacks_done.append((result.key.dag_id, result.key.run_id))
                 continue
             key = (result.key.dag_id, result.key.run_id)
             active = self.active.get(key)
@@ -499,13 +527,24 @@ class Scheduler:
             run_state = active.state.dag_run_state()
             if run_state is not DagRunState.RUNNING and active.in_flight == 0:
                 finished.append((*key, run_state))
+        owed = {}
+        for dag_id, run_id, _ in finished:
+            callback = self._dag_callback(self.active[(dag_id, run_id)])
+            if callback is not None:
+                owed[(dag_id, run_id)] = callback
         try:
-            self.gateway.finish_runs(finished)
+            # a DAG callback is stored with the run's end: one that was never called (the scheduler
+            # died first) is sent by the next scheduler (_resume_callbacks)
+            self.gateway.finish_runs(finished, {key: request for key, (request, _) in owed.items()})
         except BaseException:
             self._touched |= touched  # looked at again (and finished) at the next try
             raise
+        if self._callbacks_done:
+            self.gateway.callbacks_called(self._callbacks_done)  # on failure: cleared at the next try
+            self._callbacks_done = []
         for dag_id, run_id, run_state in finished:
-            self._send_dag_callback(self.active[(dag_id, run_id)])
+            if (dag_id, run_id) in owed:
+                self._send_dag_callback(owed[(dag_id, run_id)][1])
             del self.active[(dag_id, run_id)]
             self._retry_at.pop((dag_id, run_id), None)
             self.stats.runs_finished += 1
@@ -598,6 +637,7 @@ class Scheduler:
         if not self._resumed:
             self.refresh_dags()
             self.start_queued_runs(("running", "queued"))  # runs left running by a scheduler that stopped
+            self._resume_callbacks()  # DAG callbacks owed by runs that ended under it
             self._resumed = True
         if not self.active or time.monotonic() - self._last_poll >= self.poll_interval:
             # DAG changes and new runs (schedule, triggers) are looked for between results

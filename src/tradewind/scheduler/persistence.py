@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from tradewind.definitions.serialized import SerializedDAG
 from tradewind.definitions.states import DagRunState, TaskInstanceState
@@ -192,8 +192,10 @@ class StoreGateway:
         found = list(islice(iter_runs(dag.timetable, restriction, now or _now(), last), count))
         return found, bool(row and row.is_paused)
 
-    def _insert_run(self, session: Any, context: RunContext, dag_hash: str | None) -> None:
-        q.create_dag_run(
+    def _insert_run(
+        self, session: Any, context: RunContext, dag_hash: str | None, triggered_by: list[Any] | None = None
+    ) -> None:
+        run = q.create_dag_run(
             session,
             dag_id=context.dag_id,
             run_id=context.run_id,
@@ -205,13 +207,21 @@ class StoreGateway:
             dag_hash=dag_hash,
             run_after=context.run_after,
         )
+        if triggered_by is not None:
+            run.triggered_by = triggered_by  # written with the run (migration 0010)
 
     def create_manual_run(
-        self, dag: SerializedDAG, logical_date: datetime | None, conf: dict[str, Any], run_id: str | None = None
+        self,
+        dag: SerializedDAG,
+        logical_date: datetime | None,
+        conf: dict[str, Any],
+        run_id: str | None = None,
+        triggered_by: list[Any] | None = None,
     ) -> RunContext:
         """Queue a manual run. Without a logical date: the trigger time is its logical date, or, for
         a DAG written for Airflow 3 (``logical_date_on_trigger`` False), it has none and no data
-        interval, and is named ``manual__<trigger time>``, as in Airflow 3."""
+        interval, and is named ``manual__<trigger time>``, as in Airflow 3. ``triggered_by``: the
+        ids of the try of a TriggerDagRunOperator that asked for it, stored with it."""
         now = _now()
         if logical_date is None and not dag.logical_date_on_trigger:
             context = run_context_for(dag, None, None, run_id=run_id, conf=conf, run_after=now)
@@ -220,8 +230,14 @@ class StoreGateway:
             interval = dag.timetable.infer_manual_data_interval(run_after=moment)
             context = run_context_for(dag, moment, interval, run_id=run_id, conf=conf, run_after=now)
         with session_scope(self.engine) as session:
-            self._insert_run(session, context, dag.version)
+            self._insert_run(session, context, dag.version, triggered_by)
         return context
+
+    def run_triggered_by(self, dag_id: str, run_id: str) -> list[Any] | None:
+        """The ids of the try that asked for this run (a TriggerDagRunOperator), if one did."""
+        with session_scope(self.engine) as session:
+            run = q.get_dag_run(session, dag_id, run_id)
+            return list(run.triggered_by) if run is not None and run.triggered_by is not None else None
 
     def create_backfill_runs(self, dag: SerializedDAG, start: datetime, end: datetime) -> list[RunContext]:
         if not dag.timetable.periodic:
@@ -273,17 +289,44 @@ class StoreGateway:
             with session_scope(self.engine) as session:
                 session.execute(update(DagRun), updates)
 
-    def finish_runs(self, finished: list[tuple[str, str, DagRunState]]) -> None:
-        """Record the end of these runs, in one transaction."""
+    def finish_runs(
+        self,
+        finished: list[tuple[str, str, DagRunState]],
+        callbacks: Mapping[tuple[str, str], dict[str, Any]] | None = None,
+    ) -> None:
+        """Record the end of these runs, in one transaction, with the DAG callback each still owes
+        (``callbacks``, by (dag_id, run_id); migration 0010), so that a scheduler that dies before
+        the callback is called finds it when it starts again."""
         if not finished:
             return
         now = _now()
+        owed = callbacks or {}
         with session_scope(self.engine) as session:
             for dag_id, run_id, state in finished:
                 session.execute(
                     update(DagRun)
                     .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
-                    .values(state=str(state), end_date=now),
+                    .values(state=str(state), end_date=now, callback_request=owed.get((dag_id, run_id))),
+                    execution_options={"synchronize_session": False},
+                )
+
+    def owed_callbacks(self) -> list[Any]:
+        """Finished runs whose DAG callback was not called yet (or not known to have been)."""
+        with session_scope(self.engine) as session:
+            rows = list(session.scalars(select(DagRun).where(DagRun.callback_request.is_not(None))))
+            session.expunge_all()
+        return rows
+
+    def callbacks_called(self, runs: Collection[tuple[str, str]]) -> None:
+        """The DAG callbacks of these runs were called: they are owed no more."""
+        if not runs:
+            return
+        with session_scope(self.engine) as session:
+            for dag_id, run_id in runs:
+                session.execute(
+                    update(DagRun)
+                    .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+                    .values(callback_request=None),
                     execution_options={"synchronize_session": False},
                 )
 

@@ -7,13 +7,19 @@ skip_when_already_exists, wait_seconds). :func:`carry_out` creates that run with
 like any queued run) and says how the task ends: as it is, skipped, failed with the reason, or,
 when it waits for the run, rescheduled (``up_for_reschedule``, its worker slot free) until the
 run has ended. ``dags test`` runs one DAG without a store and creates no run: :func:`not_in_dag_test`.
+
+A scheduler may die after creating the run and before recording the task's success. The run is
+stored with the ids of the try that asked for it (``dag_run.triggered_by``), so when the
+restarted scheduler applies that try's outcome again (from the end of its log) it finds the run
+it created and the task ends as it would have: the run is neither lost nor created twice, and
+the task does not fail for a run id that is taken (nor clear that run, with ``reset_dag_run``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.errors import DagDefinitionError, DagNotFound, TradewindError
@@ -48,10 +54,13 @@ def carry_out(gateway: StoreGateway, result: TaskResult) -> tuple[TaskResult, st
         return _failed(result, f"{task}: DAG '{dag_id}' to trigger was not found; check trigger_dag_id"), None
     logical_date = datetime.fromisoformat(request["logical_date"]) if request.get("logical_date") else None
     said = f"{task} triggered run '{run_id}' of DAG '{dag_id}'"
+    asker = _ids(result)
     try:
-        gateway.create_manual_run(dag, logical_date, dict(request.get("conf") or {}), run_id=run_id)
+        gateway.create_manual_run(dag, logical_date, dict(request.get("conf") or {}), run_id=run_id, triggered_by=asker)
     except DagRunAlreadyExists as exc:
-        if request.get("reset_dag_run"):
+        if gateway.run_triggered_by(dag_id, run_id) == asker:  # created for this very try before a restart
+            said += " (before the scheduler restarted)"
+        elif request.get("reset_dag_run"):
             try:
                 gateway.clear(
                     dag,
@@ -87,6 +96,11 @@ def carry_out(gateway: StoreGateway, result: TaskResult) -> tuple[TaskResult, st
         xcoms={},
     )
     return waiting, said + f"; waiting for it to end (checked every {float(wait):g}s)"
+
+
+def _ids(result: TaskResult) -> list[Any]:
+    key = result.key
+    return [key.dag_id, key.run_id, key.task_id, key.map_index, key.try_number]
 
 
 def not_in_dag_test(result: TaskResult) -> str | None:

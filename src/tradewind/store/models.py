@@ -98,6 +98,10 @@ class DagRun(Base):
     start_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dag_hash: Mapped[str | None] = mapped_column(String(HASH_LENGTH))  # the DAG version it runs
+    # the DAG callback a finished run still owes (migration 0010: success, reason, task_id, map_index)
+    callback_request: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # the try of a TriggerDagRunOperator that created this run (migration 0010; a list of its ids)
+    triggered_by: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
     def __repr__(self) -> str:
         return f"<DagRun {self.dag_id} {self.run_id} {self.state}>"
