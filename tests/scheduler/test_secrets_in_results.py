@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from test_scenarios_both_drivers import Scenario, run_scheduler, write_scenario
 
+from tradewind.api.app import create_app
+from tradewind.auth import create_user, issue_token, secret_key
 from tradewind.cli.main import main
 from tradewind.definitions import secrets
 from tradewind.definitions.instance_key import TaskInstanceKey
@@ -63,6 +66,10 @@ def test_a_returned_secret_is_recorded_but_never_in_the_log(tmp_path: Path, monk
     outcome = run_scheduler(dags, SCENARIO, monkeypatch)
 
     run_id = the_run_id()
+    engine = make_engine()
+    with session_scope(engine) as session:
+        token = issue_token(create_user(session, "viewer_user", "viewer-password", "viewer"), secret_key(session))
+    client = TestClient(create_app(engine, logs_folder=tmp_path / "home" / "logs", with_ui=False))
     leak, fail = outcome.records[("leak", -1)], outcome.records[("fail", -1)]
     assert (str(leak.state), leak.return_value) == ("success", {"password": PASSWORD, "token": TOKEN})
     assert str(fail.state) == "failed" and fail.error is not None
@@ -75,9 +82,17 @@ def test_a_returned_secret_is_recorded_but_never_in_the_log(tmp_path: Path, monk
         shown = CliRunner().invoke(main, ["tasks", "logs", "returns_a_secret", run_id, task_id])
         assert shown.exit_code == 0, shown.output
         assert PASSWORD not in shown.output and TOKEN not in shown.output
+        served = client.get(
+            f"/api/v2/dags/returns_a_secret/dagRuns/{run_id}/taskInstances/{task_id}/logs/1?full_content=true",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert served.status_code == 200, served.text
+        assert [e["logger"] for e in served.json()["content"]][:1] == [task_id]
+        assert PASSWORD not in served.text and TOKEN not in served.text
     assert "cannot log in with ***" in logs["task_id=fail"].read_text()
     # read back after a crash, the masked success of `leak` is a failed try to retry, not '***'
     key = TaskInstanceKey("returns_a_secret", run_id, "leak", -1, 1)
+    engine.dispose()
     recovered = result_from_log(logs["task_id=leak"], key)
     assert recovered is not None and recovered.state is S.FAILED and recovered.retryable
     assert recovered.error is not None and recovered.error.type == "OutcomeMasked"
