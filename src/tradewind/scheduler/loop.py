@@ -127,6 +127,8 @@ class Scheduler:
         self._callbacks_unsent: list[WorkItem] = []
         # DAG callbacks that were called: their runs' requests (dag_run.callback_request) to clear
         self._callbacks_done: list[tuple[str, str]] = []
+        # tries that dagrun_timeout or fail_fast ended while in flight, written: to kill, and why
+        self._kills: list[tuple[list[TaskInstanceKey], str]] = []
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
@@ -561,7 +563,13 @@ class Scheduler:
         for ti_key, why in active.state.to_kill:
             by_reason.setdefault(why, []).append(ti_key)
         active.state.to_kill.clear()
-        for why, keys in by_reason.items():
+        self._kills.extend((keys, why) for why, keys in by_reason.items())
+
+    def _send_kills(self) -> None:
+        """Hand the executor the tries to kill (after this turn's work was submitted: an item sent
+        late, after its instance was ended, is killed too)."""
+        kills, self._kills = self._kills, []
+        for keys, why in kills:
             shown = ", ".join(k.display for k in keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
             self.say(f"{keys[0].dag_id} {keys[0].run_id}: killing {shown}: {why}")
             self.executor.kill(keys, why)
@@ -615,6 +623,7 @@ class Scheduler:
                             break
                 if items:
                     self.executor.submit(items)
+                self._send_kills()
                 in_flight = sum(a.in_flight for a in self.active.values()) + len(self._callbacks)
                 results = self.executor.next_results(timeout=0 if items else self._timeout()) if in_flight else []
                 if not in_flight and not items:
@@ -708,6 +717,7 @@ class Scheduler:
             self._beat()
             self._take_in(self.executor.next_results(timeout=1.0))
             self._persist_at_stop()
+            self._send_kills()
         self._touched.update(self.active)
         if not self._persist_at_stop():
             self.say(
