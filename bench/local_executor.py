@@ -27,11 +27,12 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from _common import hardware, process_pool_seconds
 
+from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.executors.local import LocalExecutor
 from tradewind.loader import load_dags
 from tradewind.runtime.work import TaskResult, TaskStarted, WorkItem
@@ -70,6 +71,9 @@ class Measured:
 
     def take_started(self) -> list[TaskStarted]:
         return self.executor.take_started()
+
+    def kill(self, keys: Collection[TaskInstanceKey], reason: str) -> None:
+        self.executor.kill(keys, reason)
 
     def stop(self, wait: bool = True) -> None:
         self.executor.stop(wait)
