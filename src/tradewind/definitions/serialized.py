@@ -19,6 +19,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from tradewind.definitions import priority_strategy
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.mapping import (
@@ -108,7 +109,10 @@ def _task(task: AbstractOperator) -> dict[str, Any]:
     # written only when set, so that DAGs without them keep their version hash
     if task.priority_weight != 1 or task.weight_rule != "downstream":
         node["priority_weight"] = task.priority_weight
-        node["weight_rule"] = str(task.weight_rule)
+        node["weight_rule"] = priority_strategy.rule_name(task.weight_rule)
+        custom = priority_strategy.custom_weight(task)  # a custom strategy, called at import
+        if custom is not None:
+            node["custom_weight"] = custom
     # depends_on_past and friends (scheduler/past.py); wait_for_downstream implies depends_on_past
     if getattr(task, "depends_on_past", False) or getattr(task, "wait_for_downstream", False):
         node["depends_on_past"] = True
@@ -344,6 +348,7 @@ class SerializedTask:
         self.doc_md: str | None = node.get("doc_md")
         self.priority_weight: int = node.get("priority_weight", 1)
         self.weight_rule: str = node.get("weight_rule", "downstream")
+        self.custom_weight: int | None = node.get("custom_weight")
         self.depends_on_past: bool = node.get("depends_on_past", False)
         self.wait_for_downstream: bool = node.get("wait_for_downstream", False)
         self.ignore_first_depends_on_past: bool = node.get("ignore_first_depends_on_past", True)
@@ -369,6 +374,8 @@ class SerializedTask:
 
 def effective_priority(tasks: dict[str, SerializedTask], task_id: str) -> int:
     task = tasks[task_id]
+    if task.custom_weight is not None:  # a PriorityWeightStrategy's, worked out at import
+        return task.custom_weight
     if task.weight_rule == "absolute":
         return task.priority_weight
     upstream = task.weight_rule == "upstream"

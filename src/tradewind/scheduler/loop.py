@@ -342,31 +342,35 @@ class Scheduler:
             key = heapq.heappop(self._retries)[1]
             self._retry_at.pop(key, None)
             self._touched.add(key)
-        chosen: list[tuple[ActiveRun, list[InstanceRecord]]] = []
-        for key in self._touched:
-            active = self.active.get(key)
-            if active is None:
-                continue
-            if active.state.end_reason is not None:
-                continue  # timed out: nothing more runs
-            ready: list[InstanceRecord] = []
-            while True:  # an instance failed by admission makes its downstream decidable now
+        # the touched runs' ready work is admitted in one order across runs and DAGs (priority
+        # weight first, as Airflow's scheduler does), not run by run
+        candidates = [
+            active
+            for key in self._touched
+            if (active := self.active.get(key)) is not None and active.state.end_reason is None  # timed out: no more
+        ]
+        ready_of: dict[int, list[InstanceRecord]] = {id(active): [] for active in candidates}
+        pending = candidates
+        while pending:  # an instance failed by admission makes its downstream decidable now
+            for active in pending:
                 active.waiting.extend(active.state.schedule())
-                ready += self.admission.admit(active, self._running_across_runs)
-                if not active.state.needs_schedule:
-                    break
-            if ready:
-                chosen.append((active, ready))
+            for run_id, admitted in self.admission.admit_runs(pending, self._running_across_runs).items():
+                ready_of[run_id] += admitted
+            pending = [active for active in pending if active.state.needs_schedule]
+        chosen = [(active, ready_of[id(active)]) for active in candidates if ready_of[id(active)]]
         if not chosen:
             return []
         inputs = self.gateway.file_input_hashes({a.dag.fileloc for a, _ in chosen if a.dag.fileloc})
-        items: list[WorkItem] = []
+        items: list[tuple[int, WorkItem]] = []
         for active, ready in chosen:
             file_hash = self._file_hash(active.dag.fileloc, inputs)
-            items.extend(replace(item, dag_file_hash=file_hash) for item in active.state.work_items(ready))
+            for item in active.state.work_items(ready):
+                weight = self.admission.weight(active.dag, item.key.task_id)
+                items.append((-weight, replace(item, dag_file_hash=file_hash)))
             active.state.mark_queued(ready)
             active.in_flight += len(ready)
-        return items
+        items.sort(key=lambda pair: pair[0])  # the executor starts the heaviest first (stable)
+        return [item for _, item in items]
 
     def _time_out_runs(self, now: datetime) -> None:
         """Fail the runs whose ``dagrun_timeout`` passed (a timer queue, not a scan of the runs)."""
