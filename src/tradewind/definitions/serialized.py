@@ -119,6 +119,9 @@ def _task(task: AbstractOperator) -> dict[str, Any]:
         node["wait_for_downstream"] = bool(getattr(task, "wait_for_downstream", False))
         node["ignore_first_depends_on_past"] = bool(getattr(task, "ignore_first_depends_on_past", True))
         node["wait_before_skipping"] = bool(getattr(task, "wait_for_past_depends_before_skipping", False))
+    marker = getattr(task, "external_marker", None)  # an ExternalTaskMarker (definitions/external_task.py)
+    if marker is not None:
+        node["external_marker"] = marker
     if task.is_setup:
         node["setup"] = True
     if task.is_teardown:
@@ -349,6 +352,7 @@ class SerializedTask:
         self.priority_weight: int = node.get("priority_weight", 1)
         self.weight_rule: str = node.get("weight_rule", "downstream")
         self.custom_weight: int | None = node.get("custom_weight")
+        self.external_marker: dict[str, Any] | None = node.get("external_marker")
         self.depends_on_past: bool = node.get("depends_on_past", False)
         self.wait_for_downstream: bool = node.get("wait_for_downstream", False)
         self.ignore_first_depends_on_past: bool = node.get("ignore_first_depends_on_past", True)

@@ -426,4 +426,10 @@ MODULES.update(
         "airflow.plugins_manager": {"AirflowPlugin": _priority_strategy.AirflowPlugin},
     }
 )
+for _module in (
+    "airflow.sensors.external_task",
+    "airflow.sensors.external_task_sensor",
+    "airflow.providers.standard.sensors.external_task",
+):
+    MODULES[_module]["ExternalTaskMarker"] = _external_task.ExternalTaskMarker
 # --- end of issue 9's past/priority block

@@ -21,13 +21,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.engine import Engine
-
 from tradewind.definitions.states import TaskInstanceState
-from tradewind.store import queries as q
-from tradewind.store.engine import session_scope
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from tradewind.scheduler.run_state import RunState
 
 S = TaskInstanceState
@@ -124,6 +122,10 @@ def previous_in_store(engine: Engine, dag_id: str, logical_date: datetime | None
     the run, one for its states), or None when there is none."""
     if logical_date is None:
         return None
+    # the store only here: the state machine (which imports this module) stays free of SQLAlchemy
+    from tradewind.store import queries as q
+    from tradewind.store.engine import session_scope
+
     with session_scope(engine) as session:
         run = q.previous_dag_run(session, dag_id, logical_date, skip_manual=catchup)
         if run is None:

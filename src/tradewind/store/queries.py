@@ -370,3 +370,9 @@ def task_state_counts(session: Session, dag_id: str, run_id: str) -> dict[str, d
     for task_id, state, n in session.execute(query):
         counts.setdefault(task_id, {})[state] = n
     return counts
+
+
+def dag_run_at(session: Session, dag_id: str, logical_date: datetime) -> DagRun | None:
+    """The run of ``dag_id`` at ``logical_date``, if any (an ExternalTaskMarker's target)."""
+    query = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date).limit(1)
+    return session.scalars(query).first()
