@@ -280,3 +280,47 @@ def test_a_failed_previous_run_holds_the_next_under_the_scheduler_and_dags_test(
     state = dag_test.test_dag(dag, log, logical_date=D3)
     assert states_of(state) == {"first": None, "second": None, "free": "success"}
     assert "its instance in the previous run 'manual__2025-01-02T00:00:00+00:00' has 1 not started" in log.getvalue()
+
+
+def test_a_mapped_task_waits_for_every_index_of_the_previous_run(tmp_path, monkeypatch) -> None:
+    """Airflow counts the previous run's instances of the task, all map indexes: one failed
+    index holds every index of the next run."""
+    from tradewind import DAG, task
+
+    with DAG("mapped_past", start_date=D1, schedule=None) as dag:
+
+        @task(depends_on_past=True)
+        def work(x):
+            return x
+
+        work.expand(x=[1, 2, 3])
+    held = StoredRun("r1", {"work": Counter({S.SUCCESS: 2, S.FAILED: 1})})
+    state = RunState(dag, dag_test.make_run_context(dag, D2), previous=held)
+
+    assert state.schedule() == []
+    assert "has 1 failed" in state.waiting_on_past["work"]
+    held._counts["work"] = Counter({S.SUCCESS: 2, S.SKIPPED: 1})
+    state.past_changed("work")
+    assert sorted(r.map_index for r in state.schedule()) == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_the_first_run_of_a_backfill_does_not_wait_for_the_run_before_it(tmp_path, monkeypatch) -> None:
+    dags = load(tmp_path, monkeypatch, "past_backfill")
+    (tmp_path / "scratch" / "fail-1").write_text("")
+    gateway, _ = run_scheduler(dags, "past_backfill", [D1], seconds=5)  # a failed run before
+    dag = gateway.get_dag("past_backfill")
+    run_ids = {gateway.create_manual_run(dag, moment, {}).run_id for moment in (D2, D3)}
+    scheduler = Scheduler(
+        gateway, LocalExecutor(parallelism=2), log=io.StringIO(), log_path=task_log_path, only_run_ids=run_ids
+    )
+    deadline = time.monotonic() + 15
+    scheduler.run(until_idle=True, should_stop=lambda: time.monotonic() > deadline)
+
+    for run_id in sorted(run_ids):
+        assert {r.task_id: str(r.state) for r in gateway.load_records("past_backfill", run_id)} == {
+            "first": "success",
+            "second": "success",
+            "free": "success",
+        }
+    gateway.engine.dispose()

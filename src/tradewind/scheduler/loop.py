@@ -264,6 +264,8 @@ class Scheduler:
         stored = previous_in_store(self.gateway.engine, dag.dag_id, context.logical_date, catchup=dag.catchup)
         if stored is None:
             return None
+        if self.only_run_ids is not None and stored.run_id not in self.only_run_ids:
+            return None  # the first run of a backfill passes (Airflow's rule)
         previous_key = (dag.dag_id, stored.run_id)
         self._followers[previous_key] = key
         self._previous_of[key] = previous_key
