@@ -24,6 +24,7 @@ class ActiveRun:
     state: RunState
     in_flight: int = 0
     waiting: deque[InstanceRecord] = field(default_factory=deque)  # scheduled, held by a limit
+    sorted_count: int = 0  # how many of ``waiting``, from the left, are in admission order already
 
 
 def missing_pool_message(pool: str) -> str:
@@ -73,9 +74,7 @@ class Admission:
         per_task: Counter[tuple[str, str]] = Counter()
         dates: list[datetime] = []
         for number, active in enumerate(actives):
-            if len(active.waiting) > 1:  # higher priority_weight first (stable)
-                weights = {r.task_id: self.weight(active.dag, r.task_id) for r in active.waiting}
-                active.waiting = deque(sorted(active.waiting, key=lambda r: -weights[r.task_id]))
+            self._order_waiting(active)
             context = active.state.context
             dates.append(context.logical_date or context.run_after or _EARLIEST)
             admitted[id(active)] = []
@@ -95,7 +94,25 @@ class Admission:
             self._push(heads, active, number, dates[number], seq + 1)
         for active in actives:
             active.waiting.extendleft(reversed(held[id(active)]))
+            active.sorted_count = len(active.waiting)
         return admitted
+
+    def _order_waiting(self, active: ActiveRun) -> None:
+        """Higher priority_weight first (stable). Only what arrived since the last admission is
+        sorted (it is at the right end); the queue is merged again only when something heavier
+        arrived, so a long queue of one task (a wide map) costs nothing per turn."""
+        waiting = active.waiting
+        done = min(active.sorted_count, len(waiting))
+        if len(waiting) - done == 0 or len(waiting) < 2:
+            return
+        dag = active.dag
+        tail = [waiting.pop() for _ in range(len(waiting) - done)]
+        tail.reverse()
+        tail.sort(key=lambda r: -self.weight(dag, r.task_id))
+        if done and self.weight(dag, tail[0].task_id) > self.weight(dag, waiting[-1].task_id):
+            active.waiting = deque(heapq.merge(waiting, tail, key=lambda r: -self.weight(dag, r.task_id)))
+        else:
+            waiting.extend(tail)
 
     def _push(
         self, heads: list[tuple[int, datetime, int, int]], active: ActiveRun, number: int, date: datetime, seq: int
