@@ -179,7 +179,7 @@ def drive(
                 for task_id, why in state.waiting_on_past.items():
                     log.write(
                         f"[scheduler] Task '{task_id}' cannot start (depends_on_past): {why}; clear or finish "
-                        "that run first, or test with an earlier --logical-date\n"
+                        "that run first, or test an earlier logical date\n"
                     )
                 return state
             if state.deadlocked() and not active.waiting:
