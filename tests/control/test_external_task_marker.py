@@ -104,7 +104,12 @@ def test_clearing_a_marker_clears_the_marked_task_and_its_downstream_in_the_othe
 
     cleared = control.clear_task_instances(home.engine, "parent", run_id="parent_run", task_ids=["mark"], dry_run=False)
 
-    assert [(c.run_id, c.task_id) for c in cleared] == [("parent_run", "mark")]
+    assert [(c.dag_id, c.run_id, c.task_id) for c in cleared] == [
+        (None, "parent_run", "mark"),  # the DAG named
+        ("child", "child_run", "grp.one"),
+        ("child", "child_run", "grp.two"),
+        ("child", "child_run", "wait"),
+    ]
     # the marked task and its downstream are reset; the rest of the child's run is kept
     assert states(home, "child") == {"wait": None, "grp.one": None, "grp.two": None, "wait_group": "success"}
     assert home.runs("child") == {"child_run": "queued"}
@@ -236,3 +241,33 @@ def test_external_task_group_id_is_accepted_and_checked(tmp_path: Path) -> None:
     bag = load_dags(folder)
     [error] = bag.import_errors.values()
     assert "give one of external_task_id, external_task_ids and external_task_group_id" in error.error
+
+
+def test_the_api_clear_lists_the_instances_cleared_in_the_other_dag(home: Home) -> None:
+    from fastapi.testclient import TestClient
+
+    from tradewind.api.app import create_app
+    from tradewind.auth.tokens import issue_token, secret_key
+    from tradewind.auth.users import create_user
+    from tradewind.store.engine import session_scope
+
+    home.store("parent.py", PARENT.format(depth=""))
+    home.store("child.py", CHILD.replace("wait_group =", "wait_group = None and"))
+    run_all(home, ["parent", "child"])
+    with session_scope(home.engine) as session:
+        token = issue_token(create_user(session, "op_user", "op-password", "op"), secret_key(session))
+    client = TestClient(create_app(home.engine, logs_folder=home.dags_folder.parent / "logs", with_ui=False))
+    body = {"dag_run_id": "parent_run", "task_ids": ["mark"], "dry_run": False, "only_failed": False}
+
+    response = client.post(
+        "/api/v2/dags/parent/clearTaskInstances", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert response.status_code == 200, response.text
+    listed = [(t["dag_id"], t["task_id"], t["state"]) for t in response.json()["task_instances"]]
+    assert listed == [
+        ("parent", "mark", None),
+        ("child", "grp.one", None),
+        ("child", "grp.two", None),
+        ("child", "wait", None),
+    ]
