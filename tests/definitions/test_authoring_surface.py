@@ -240,7 +240,7 @@ def test_asset_schedules_and_outlets_import_with_warnings(tmp_path: Path) -> Non
     ("line", "symbol"),
     [
         ("from airflow.sdk import AssetWatcher", "airflow.sdk.AssetWatcher"),
-        ("from airflow.providers.standard.sensors.external_task import ExternalTaskMarker", "ExternalTaskMarker"),
+        ("from airflow.sdk import ExceptionRetryPolicy", "airflow.sdk.ExceptionRetryPolicy"),
         ("from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator", "airflow.providers.amazon"),
     ],
 )

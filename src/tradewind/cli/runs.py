@@ -140,7 +140,15 @@ def clear(
         return
     for row in cleared:
         click.echo(f"  {row[0]}  {row[1]}" + (f"[{row[2]}]" if row[2] >= 0 else ""))
-    if not yes and not (sys.stdin.isatty() and click.confirm(f"Clear {len(cleared)} task instance(s)?")):
+    for other_dag, other_run, other_task, other_index in store.marked_cleared:  # through ExternalTaskMarkers
+        click.echo(
+            f"  {other_run}  {other_task}" + (f"[{other_index}]" if other_index >= 0 else "") + f"  (DAG {other_dag})"
+        )
+    total = len(cleared) + len(store.marked_cleared)
+    if not yes and not (sys.stdin.isatty() and click.confirm(f"Clear {total} task instance(s)?")):
         fail("Not cleared (pass --yes to clear without asking)")
-    store.clear(dag, dry_run=False, **selection)
-    click.echo(f"Cleared {len(cleared)} task instance(s); their runs are queued for the scheduler.")
+    try:
+        store.clear(dag, dry_run=False, **selection)
+    except TradewindError as exc:
+        fail(str(exc))
+    click.echo(f"Cleared {total} task instance(s); their runs are queued for the scheduler.")

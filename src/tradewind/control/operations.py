@@ -49,6 +49,7 @@ class ClearedInstance:
     run_id: str
     task_id: str
     map_index: int
+    dag_id: str | None = None  # another DAG's instance, reached through an ExternalTaskMarker
 
 
 def _now() -> datetime:
@@ -174,7 +175,8 @@ def clear_task_instances(
     ``task_ids`` names tasks, or ``(task_id, map_index)`` pairs for single instances of mapped
     tasks (None: every task); ``map_indexes`` keeps only those indexes of the named tasks;
     ``only_failed`` only failed and upstream_failed instances; ``include_downstream`` also resets
-    the tasks downstream of those chosen. ``run_id`` limits it to one run (default: every finished
+    the tasks downstream of those chosen. A cleared ExternalTaskMarker clears its target in
+    another DAG too (listed last, with its ``dag_id``). ``run_id`` limits it to one run (default: every finished
     run of the DAG; a running run is left alone, and naming one is a Conflict). With ``dry_run``
     nothing changes. Returns the instances reset, in run, task, map index order.
     """
@@ -190,6 +192,7 @@ def clear_task_instances(
         groups.setdefault(None if chosen is None else frozenset(chosen), []).append(task_id)
     gateway = StoreGateway(engine)
     found: dict[tuple[str, str, int], None] = {}
+    marked: dict[tuple[str, str, str, int], None] = {}  # (dag_id, run_id, task_id, map_index)
     for indexes, tasks in groups.items():
         if indexes is not None and not indexes:
             continue
@@ -207,7 +210,10 @@ def clear_task_instances(
         except TradewindError as exc:
             raise Conflict(str(exc)) from None
         found.update(dict.fromkeys(cleared))
-    return [ClearedInstance(*key) for key in sorted(found)]
+        marked.update(dict.fromkeys(gateway.marked_cleared))
+    return [ClearedInstance(*key) for key in sorted(found)] + [
+        ClearedInstance(run, task, index, dag_id=other) for other, run, task, index in sorted(marked)
+    ]
 
 
 def set_run_state(engine: Engine, dag_id: str, run_id: str, state: str) -> DagRun:

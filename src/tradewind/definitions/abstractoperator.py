@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from tradewind.definitions import _context, compat_warnings, setup_teardown
+from tradewind.definitions import _context, compat_warnings, priority_strategy, setup_teardown
 from tradewind.definitions.dependencies import DependencyMixin
 from tradewind.definitions.states import TriggerRule
 from tradewind.definitions.xcom_arg import PlainXComArg, XComArg
@@ -120,6 +120,8 @@ def resolve_base_arguments(
                 resolved[name] = to_timedelta(resolved[name], name, task_id)
         if "trigger_rule" in given:
             resolved["trigger_rule"] = TriggerRule.parse(resolved["trigger_rule"])
+        if "weight_rule" in given:  # a name, or a custom PriorityWeightStrategy (priority_strategy.py)
+            resolved["weight_rule"] = priority_strategy.parse_weight_rule(resolved["weight_rule"], task_id)
         if "pool_slots" in given and (not isinstance(resolved["pool_slots"], int) or resolved["pool_slots"] < 1):
             raise DagDefinitionError(f"Task '{task_id}': pool_slots must be a whole number >= 1")
     resolved["params"] = dict(resolved["params"] or {})

@@ -13,18 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 _NO_EMAIL = "sends no email: tradewind has no mail settings"
-_WITHIN_A_RUN = "orders ready tasks within a run only: runs of different DAGs are not ordered by it"
 _ONE_EXECUTOR = "is ignored: every task runs on the executor tradewind is started with"
 
 # argument -> (value that means "not used", what tradewind does instead)
 # (task callbacks are called: runtime/callbacks.py)
 TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
-    "depends_on_past": (False, "is ignored: a task does not wait for its instance in the previous run"),
-    "wait_for_downstream": (False, "is ignored: a task does not wait for the previous run's downstream tasks"),
-    "wait_for_past_depends_before_skipping": (False, "is ignored (depends_on_past is not implemented)"),
     "sla": (None, "is ignored: tradewind has no SLA checks (Airflow 3 removed them too)"),
-    "priority_weight": (1, _WITHIN_A_RUN),
-    "weight_rule": ("downstream", _WITHIN_A_RUN),
     "retry_policy": (None, "is ignored: retries follow retries, retry_delay and retry_exponential_backoff"),
     "email": (None, _NO_EMAIL),
     "executor": (None, _ONE_EXECUTOR),

@@ -19,6 +19,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from tradewind.definitions import priority_strategy
 from tradewind.definitions.abstractoperator import AbstractOperator
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.mapping import (
@@ -108,7 +109,19 @@ def _task(task: AbstractOperator) -> dict[str, Any]:
     # written only when set, so that DAGs without them keep their version hash
     if task.priority_weight != 1 or task.weight_rule != "downstream":
         node["priority_weight"] = task.priority_weight
-        node["weight_rule"] = str(task.weight_rule)
+        node["weight_rule"] = priority_strategy.rule_name(task.weight_rule)
+        custom = priority_strategy.custom_weight(task)  # a custom strategy, called at import
+        if custom is not None:
+            node["custom_weight"] = custom
+    # depends_on_past and friends (scheduler/past.py); wait_for_downstream implies depends_on_past
+    if getattr(task, "depends_on_past", False) or getattr(task, "wait_for_downstream", False):
+        node["depends_on_past"] = True
+        node["wait_for_downstream"] = bool(getattr(task, "wait_for_downstream", False))
+        node["ignore_first_depends_on_past"] = bool(getattr(task, "ignore_first_depends_on_past", True))
+        node["wait_before_skipping"] = bool(getattr(task, "wait_for_past_depends_before_skipping", False))
+    marker = getattr(task, "external_marker", None)  # an ExternalTaskMarker (definitions/external_task.py)
+    if marker is not None:
+        node["external_marker"] = marker
     if task.is_setup:
         node["setup"] = True
     if task.is_teardown:
@@ -338,6 +351,12 @@ class SerializedTask:
         self.doc_md: str | None = node.get("doc_md")
         self.priority_weight: int = node.get("priority_weight", 1)
         self.weight_rule: str = node.get("weight_rule", "downstream")
+        self.custom_weight: int | None = node.get("custom_weight")
+        self.external_marker: dict[str, Any] | None = node.get("external_marker")
+        self.depends_on_past: bool = node.get("depends_on_past", False)
+        self.wait_for_downstream: bool = node.get("wait_for_downstream", False)
+        self.ignore_first_depends_on_past: bool = node.get("ignore_first_depends_on_past", True)
+        self.wait_for_past_depends_before_skipping: bool = node.get("wait_before_skipping", False)
         self.is_setup: bool = node.get("setup", False)
         self.is_teardown: bool = node.get("teardown", False)
         self.on_failure_fail_dagrun: bool = node.get("fail_dagrun", False)
@@ -359,6 +378,8 @@ class SerializedTask:
 
 def effective_priority(tasks: dict[str, SerializedTask], task_id: str) -> int:
     task = tasks[task_id]
+    if task.custom_weight is not None:  # a PriorityWeightStrategy's, worked out at import
+        return task.custom_weight
     if task.weight_rule == "absolute":
         return task.priority_weight
     upstream = task.weight_rule == "upstream"
@@ -421,6 +442,11 @@ class SerializedDAG:
         if all(t.priority_weight == 1 and t.weight_rule == "downstream" for t in self._order):
             return None
         return {t.task_id: effective_priority(self.task_dict, t.task_id) for t in self._order}
+
+    @functools.cached_property
+    def depends_on_past(self) -> bool:
+        """Some task waits for the previous run (scheduler/past.py)."""
+        return any(t.depends_on_past for t in self._order)
 
     @classmethod
     def from_dag(cls, dag: DAG) -> SerializedDAG:

@@ -414,3 +414,22 @@ MODULES.update(
     }
 )
 # --- end of TriggerDagRunOperator's block
+
+# --- issue 9 (depends_on_past, priority weights across runs, ExternalTaskMarker)
+from tradewind.definitions import priority_strategy as _priority_strategy  # noqa: E402
+
+_STRATEGY: dict[str, Any] = {"PriorityWeightStrategy": _priority_strategy.PriorityWeightStrategy}
+MODULES.update(
+    {
+        "airflow.task": {},
+        "airflow.task.priority_strategy": _STRATEGY,
+        "airflow.plugins_manager": {"AirflowPlugin": _priority_strategy.AirflowPlugin},
+    }
+)
+for _module in (
+    "airflow.sensors.external_task",
+    "airflow.sensors.external_task_sensor",
+    "airflow.providers.standard.sensors.external_task",
+):
+    MODULES[_module]["ExternalTaskMarker"] = _external_task.ExternalTaskMarker
+# --- end of issue 9's past/priority block

@@ -24,6 +24,7 @@ from tradewind.runtime.inputs import InputsSource
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import RunContext, TaskResult, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
+from tradewind.scheduler.past import StoredRun, previous_in_store
 from tradewind.scheduler.run_state import RunState
 from tradewind.scheduler.trigger_requests import not_in_dag_test
 from tradewind.store.models import DEFAULT_POOL, DEFAULT_POOL_SLOTS
@@ -99,6 +100,23 @@ def pools_for_test(dag: SerializedDAG) -> dict[str, int]:
     return sizes
 
 
+def previous_for_test(dag: DAG, context: RunContext) -> StoredRun | None:
+    """depends_on_past under ``dags test``: the previous run in the store, as Airflow's
+    ``dags test`` reads its metadata database (only from a store that exists; a test run itself
+    is not stored, so it is never anyone's previous run)."""
+    if not any(getattr(t, "depends_on_past", False) or getattr(t, "wait_for_downstream", False) for t in dag.tasks):
+        return None
+    from tradewind.store.engine import database_url, make_engine
+
+    url = database_url()
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).expanduser().exists():
+        return None
+    try:
+        return previous_in_store(make_engine(url), dag.dag_id, context.logical_date, catchup=dag.catchup)
+    except Exception:  # a store without tables yet: no previous run
+        return None
+
+
 def drive(
     state: RunState,
     executor: Executor,
@@ -155,6 +173,15 @@ def drive(
                 wake = min(retry_at, deadline) if deadline is not None else retry_at
                 time.sleep(max(0.0, (wake - datetime.now(UTC)).total_seconds()))
                 continue
+            if state.waiting_on_past and not active.waiting and not active.in_flight:
+                # Airflow's `dags test` waits here for ever; nothing in this process can change
+                # the previous run, so say what is waited for and stop (the tasks stay undecided)
+                for task_id, why in state.waiting_on_past.items():
+                    log.write(
+                        f"[scheduler] Task '{task_id}' cannot start (depends_on_past): {why}; clear or finish "
+                        "that run first, or test an earlier logical date\n"
+                    )
+                return state
             if state.deadlocked() and not active.waiting:
                 log.write("[scheduler] No task can make progress: marking the remaining tasks upstream_failed\n")
                 state.fail_undecided()
@@ -174,7 +201,7 @@ def test_dag(
 ) -> RunState:
     """Run the whole DAG once, inline, printing task logs to ``log``."""
     context = make_run_context(dag, logical_date, conf)
-    state = RunState(dag, context, max_map_length=max_map_length)
+    state = RunState(dag, context, max_map_length=max_map_length, previous=previous_for_test(dag, context))
     executor = InlineExecutor(lambda item: dag.task_dict[item.key.task_id], log)
     with secrets.installed_for(existing_store_secrets()):  # Variables and Connections of the store
         drive(state, executor, log, no_retry_delay=no_retry_delay)

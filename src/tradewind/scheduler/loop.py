@@ -31,6 +31,7 @@ from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_from_log
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarted, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
+from tradewind.scheduler.past import LiveRun, PreviousRun, StoredRun, previous_in_store
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
 from tradewind.scheduler.trigger_requests import carry_out as carry_out_trigger
@@ -129,6 +130,9 @@ class Scheduler:
         self._callbacks_done: list[tuple[str, str]] = []
         # tries that dagrun_timeout or fail_fast ended while in flight, written: to kill, and why
         self._kills: list[tuple[list[TaskInstanceKey], str]] = []
+        # depends_on_past (scheduler/past.py): run -> the run that depends on it, and back
+        self._followers: dict[tuple[str, str], tuple[str, str]] = {}
+        self._previous_of: dict[tuple[str, str], tuple[str, str]] = {}
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
@@ -236,25 +240,57 @@ class Scheduler:
                 continue
             running[run.dag_id] += 1
             context = context_from_row(run.row, dag)
+            key = (run.dag_id, run.run_id)
+            previous = self._previous_for(key, dag, context) if dag.depends_on_past else None
             # a run that never started has no instance records yet
             records = self.gateway.load_records(run.dag_id, run.run_id) if run.row.start_date else []
             recovered, finished = self._recover_in_flight(dag, context, records)
             if records:
-                state = RunState.restore(dag, context, records, max_map_length=self.max_map_length)
+                state = RunState.restore(dag, context, records, max_map_length=self.max_map_length, previous=previous)
                 state.changed.update({(r.task_id, r.map_index): r for r in recovered})
                 for result in finished:
                     state.apply_result(self._triggered(result))
             else:
-                state = RunState(dag, context, max_map_length=self.max_map_length)
-            key = (run.dag_id, run.run_id)
+                state = RunState(dag, context, max_map_length=self.max_map_length, previous=previous)
             self.active[key] = ActiveRun(dag, state)
             self._touched.add(key)
+            self._now_live(key, state)
             if dag.dagrun_timeout:  # counted from the run's start, as in Airflow
                 heapq.heappush(self._timeouts, ((run.row.start_date or _now()) + dag.dagrun_timeout, key))
             started.append((run, dag.version))
             self.say(f"started run {run.run_id} of {run.dag_id}" + (" (resumed)" if records else ""))
         self.gateway.mark_runs_running(started)
         self._to_mark = []
+
+    def _previous_for(self, key: tuple[str, str], dag: SerializedDAG, context: RunContext) -> PreviousRun | None:
+        """The previous run of a run with depends_on_past tasks: live when it is active here,
+        else its states as stored (read once)."""
+        stored = previous_in_store(self.gateway.engine, dag.dag_id, context.logical_date, catchup=dag.catchup)
+        if stored is None:
+            return None
+        if self.only_run_ids is not None and stored.run_id not in self.only_run_ids:
+            return None  # the first run of a backfill passes (Airflow's rule)
+        previous_key = (dag.dag_id, stored.run_id)
+        self._followers[previous_key] = key
+        self._previous_of[key] = previous_key
+        live = self.active.get(previous_key)
+        return LiveRun(stored.run_id, live.state) if live is not None else stored
+
+    def _now_live(self, key: tuple[str, str], state: RunState) -> None:
+        """A run started (a cleared one, again): the run that depends on it reads it live now."""
+        follower = self.active.get(self._followers.get(key, ("", "")))
+        if follower is not None and isinstance(follower.state.previous, StoredRun):
+            follower.state.previous = LiveRun(key[1], state)
+            follower.state.past_changed()
+            self._touched.add(self._followers[key])
+
+    def _past_changed(self, key: tuple[str, str], task_id: str) -> None:
+        """An instance of ``task_id`` in run ``key`` changed: the next run's tasks waiting on it
+        (depends_on_past) are looked at again; costs the number of waiting tasks."""
+        follower_key = self._followers.get(key)
+        follower = self.active.get(follower_key) if follower_key is not None else None
+        if follower is not None and follower_key is not None and follower.state.past_changed(task_id):
+            self._touched.add(follower_key)
 
     def _recover_in_flight(
         self, dag: SerializedDAG, context: RunContext, records: list[InstanceRecord]
@@ -312,31 +348,35 @@ class Scheduler:
             key = heapq.heappop(self._retries)[1]
             self._retry_at.pop(key, None)
             self._touched.add(key)
-        chosen: list[tuple[ActiveRun, list[InstanceRecord]]] = []
-        for key in self._touched:
-            active = self.active.get(key)
-            if active is None:
-                continue
-            if active.state.end_reason is not None:
-                continue  # timed out: nothing more runs
-            ready: list[InstanceRecord] = []
-            while True:  # an instance failed by admission makes its downstream decidable now
+        # the touched runs' ready work is admitted in one order across runs and DAGs (priority
+        # weight first, as Airflow's scheduler does), not run by run
+        candidates = [
+            active
+            for key in self._touched
+            if (active := self.active.get(key)) is not None and active.state.end_reason is None  # timed out: no more
+        ]
+        ready_of: dict[int, list[InstanceRecord]] = {id(active): [] for active in candidates}
+        pending = candidates
+        while pending:  # an instance failed by admission makes its downstream decidable now
+            for active in pending:
                 active.waiting.extend(active.state.schedule())
-                ready += self.admission.admit(active, self._running_across_runs)
-                if not active.state.needs_schedule:
-                    break
-            if ready:
-                chosen.append((active, ready))
+            for run_id, admitted in self.admission.admit_runs(pending, self._running_across_runs).items():
+                ready_of[run_id] += admitted
+            pending = [active for active in pending if active.state.needs_schedule]
+        chosen = [(active, ready_of[id(active)]) for active in candidates if ready_of[id(active)]]
         if not chosen:
             return []
         inputs = self.gateway.file_input_hashes({a.dag.fileloc for a, _ in chosen if a.dag.fileloc})
-        items: list[WorkItem] = []
+        items: list[tuple[int, WorkItem]] = []
         for active, ready in chosen:
             file_hash = self._file_hash(active.dag.fileloc, inputs)
-            items.extend(replace(item, dag_file_hash=file_hash) for item in active.state.work_items(ready))
+            for item in active.state.work_items(ready):
+                weight = self.admission.weight(active.dag, item.key.task_id)
+                items.append((-weight, replace(item, dag_file_hash=file_hash)))
             active.state.mark_queued(ready)
             active.in_flight += len(ready)
-        return items
+        items.sort(key=lambda pair: pair[0])  # the executor starts the heaviest first (stable)
+        return [item for _, item in items]
 
     def _time_out_runs(self, now: datetime) -> None:
         """Fail the runs whose ``dagrun_timeout`` passed (a timer queue, not a scan of the runs)."""
@@ -448,6 +488,8 @@ class Scheduler:
             if self._fault_at is not None and result.started_at > self._fault_at:
                 self._fault_over()
             active.state.apply_result(self._triggered(result))
+            if key in self._followers:
+                self._past_changed(key, result.key.task_id)
 
     def _triggered(self, result: TaskResult) -> TaskResult:
         """A TriggerDagRunOperator's result: the scheduler creates the run it asks for
@@ -548,6 +590,12 @@ class Scheduler:
             if (dag_id, run_id) in owed:
                 self._send_dag_callback(owed[(dag_id, run_id)][1])
             del self.active[(dag_id, run_id)]
+            follower = self.active.get(self._followers.get((dag_id, run_id), ("", "")))
+            if follower is not None and follower.state.past_changed():  # states decided without a result
+                self._touched.add((follower.state.context.dag_id, follower.state.context.run_id))
+            previous_key = self._previous_of.pop((dag_id, run_id), None)
+            if previous_key is not None and self._followers.get(previous_key) == (dag_id, run_id):
+                del self._followers[previous_key]
             self._retry_at.pop((dag_id, run_id), None)
             self.stats.runs_finished += 1
             self.say(f"run {run_id} of {dag_id} finished: {run_state}")

@@ -21,6 +21,7 @@ from tradewind.definitions.states import DagRunState, TaskInstanceState
 from tradewind.definitions.timetables import DagRunInfo, DataInterval, Restriction
 from tradewind.errors import DagNotFound, TradewindError
 from tradewind.runtime.work import ErrorInfo, RunContext
+from tradewind.scheduler import external_markers
 from tradewind.scheduler.dag_test import run_context_for
 from tradewind.scheduler.next_runs import iter_runs, next_run
 from tradewind.scheduler.run_state import InstanceRecord, RunState
@@ -62,6 +63,8 @@ class RunToStart:
 class StoreGateway:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # what the last clear() reset in other DAGs through ExternalTaskMarkers: (dag_id, run_id, task_id, map_index)
+        self.marked_cleared: list[tuple[str, str, str, int]] = []
 
     # -- DAGs: serialized versions written by the DAG processor
     def dag_changes(self, since: datetime | None) -> list[dv.DagState]:
@@ -481,10 +484,39 @@ class StoreGateway:
         only_failed: bool,
         downstream: bool,
         dry_run: bool,
+        follow_markers: bool = True,
     ) -> list[tuple[str, str, int]]:
         """Reset matching instances (and their downstream tasks) to be run again; their runs go back
         to queued. Returns (run_id, task_id, map_index) of every instance reset. The run's state
-        machine does the resetting (``RunState.clear_instances``), as it would in memory."""
+        machine does the resetting (``RunState.clear_instances``), as it would in memory. A cleared
+        ExternalTaskMarker also clears its target in another DAG (scheduler/external_markers.py;
+        ``self.marked_cleared`` lists those instances), all checked before anything changes."""
+        self.marked_cleared = []
+        if not follow_markers:
+            return self._clear_dag(dag, run_id, task_regex, map_index, only_failed, downstream, dry_run)
+        found = self._clear_dag(dag, run_id, task_regex, map_index, only_failed, downstream, True)
+        steps = external_markers.plan(self, dag, found, only_failed=only_failed)
+        if dry_run:
+            self.marked_cleared = [
+                (step.dag_id, *key)
+                for step in steps
+                for key in external_markers.dry_run(self, step, only_failed=only_failed)
+            ]
+            return found
+        cleared = self._clear_dag(dag, run_id, task_regex, map_index, only_failed, downstream, False)
+        self.marked_cleared = external_markers.carry_out(self, steps, only_failed=only_failed)
+        return cleared
+
+    def _clear_dag(
+        self,
+        dag: SerializedDAG,
+        run_id: str | None,
+        task_regex: str | None,
+        map_index: int | Collection[int] | None,
+        only_failed: bool,
+        downstream: bool,
+        dry_run: bool,
+    ) -> list[tuple[str, str, int]]:
         pattern = re.compile(task_regex) if task_regex else None
         indexes = None if map_index is None else {map_index} if isinstance(map_index, int) else set(map_index)
         cleared: list[tuple[str, str, int]] = []

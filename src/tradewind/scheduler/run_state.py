@@ -24,6 +24,7 @@ from tradewind.definitions.states import DagRunState, TaskInstanceState, Trigger
 from tradewind.errors import MapLengthExceededError, TradewindError
 from tradewind.runtime.inputs import InputsSource, ResultSequence, SparseSequence
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarted, WorkItem
+from tradewind.scheduler.past import PreviousRun, describe, past_depends_met
 from tradewind.scheduler.records import UNMAPPED, InstanceRecord, expand_input_of, producers_of, retry_delay_for
 from tradewind.scheduler.trigger_rules import Decision, evaluate
 
@@ -46,6 +47,7 @@ class RunState:
         *,
         max_map_length: int = 1024,
         only: set[str] | None = None,
+        previous: PreviousRun | None = None,
     ) -> None:
         # the scheduler passes the stored version of the DAG; `dags test` the DAG it imported,
         # serialised here so that both drive the same structure
@@ -119,6 +121,10 @@ class RunState:
         # of those, the tries the driver must have the executor kill, and why (taken by the driver)
         self.to_kill: list[tuple[TaskInstanceKey, str]] = []
         self.end_reason: str | None = None  # "timed_out" once dagrun_timeout ended the run
+        # depends_on_past (scheduler/past.py): the previous run of the DAG (None: there is none),
+        # and the tasks held back by it, looked at again by past_changed()
+        self.previous = previous
+        self.waiting_on_past: dict[str, str] = {}  # task_id -> why (for messages)
 
     def _in_date_range(self, context: RunContext) -> bool:
         """A run's logical date within the DAG's ``start_date``..``end_date`` (a backfill: any date;
@@ -130,11 +136,17 @@ class RunState:
 
     @classmethod
     def restore(
-        cls, dag: DAG | SerializedDAG, context: RunContext, records: list[InstanceRecord], *, max_map_length: int = 1024
+        cls,
+        dag: DAG | SerializedDAG,
+        context: RunContext,
+        records: list[InstanceRecord],
+        *,
+        max_map_length: int = 1024,
+        previous: PreviousRun | None = None,
     ) -> RunState:
         """Rebuild a run from stored records (after a restart). In-flight records must have been
         resolved by the caller (reset to None or up_for_retry) before."""
-        state = cls(dag, context, max_map_length=max_map_length)
+        state = cls(dag, context, max_map_length=max_map_length, previous=previous)
         by_task: defaultdict[str, dict[int, InstanceRecord]] = defaultdict(dict)
         for record in records:
             by_task[record.task_id][record.map_index] = record
@@ -309,7 +321,7 @@ class RunState:
             return self._decide_in_group(task, indexes)
         counts, total = self._upstream_counts(task)
         decision = self._evaluate(task, counts, total)
-        if decision is Decision.WAIT:
+        if decision is Decision.WAIT or not self._past_allows(task, decision):
             return []
         self._pending_tasks.discard(task.task_id)
         records = self.instances[task.task_id]
@@ -356,6 +368,8 @@ class RunState:
                 continue
             counts, total = self._upstream_counts(task, map_index=index)
             decision = self._evaluate(task, counts, total)
+            if decision is not Decision.WAIT and not self._past_allows(task, decision):
+                continue
             if decision is Decision.RUN:
                 ready.append(record)
             elif decision is not Decision.WAIT:
@@ -364,6 +378,60 @@ class RunState:
         if undecided <= 0:
             self._pending_tasks.discard(task.task_id)
         return ready
+
+    def _past_allows(self, task: SerializedTask, decision: Decision) -> bool:
+        """``depends_on_past``: may this decision be carried out, given the previous run? Only a
+        decision to run waits for it (and one to skip with wait_for_past_depends_before_skipping),
+        as in Airflow. A task held back is remembered and looked at again by past_changed()."""
+        if (
+            not task.depends_on_past
+            or self.previous is None
+            or (
+                decision is not Decision.RUN
+                and not (decision is Decision.SKIP and task.wait_for_past_depends_before_skipping)
+            )
+        ):
+            self.waiting_on_past.pop(task.task_id, None)
+            return True
+        own = self.previous.states(task.task_id)
+        downstream = (
+            [c for d in task.downstream_task_ids if (c := self.previous.states(d)) is not None]
+            if task.wait_for_downstream
+            else []
+        )
+        if past_depends_met(
+            own,
+            downstream,
+            wait_for_downstream=task.wait_for_downstream,
+            ignore_first=task.ignore_first_depends_on_past,
+        ):
+            self.waiting_on_past.pop(task.task_id, None)
+            return True
+        why = (
+            f"its instance in the previous run '{self.previous.run_id}' {describe(own)}"
+            if own is None or any(n and s not in (S.SUCCESS, S.SKIPPED) for s, n in own.items())
+            else f"the previous run '{self.previous.run_id}' has unfinished downstream tasks (wait_for_downstream)"
+        )
+        if self.waiting_on_past.get(task.task_id) != why:
+            self.events.append(f"Task '{task.task_id}' waits (depends_on_past): {why}")
+        self.waiting_on_past[task.task_id] = why
+        return False
+
+    def past_changed(self, task_id: str | None = None) -> bool:
+        """The previous run changed (an instance of ``task_id`` in it ended, or it was replaced):
+        look again at the tasks waiting for it. Costs the number of waiting tasks. True if any."""
+        again = {
+            waiting
+            for waiting in self.waiting_on_past
+            if task_id is None
+            or waiting == task_id
+            or (
+                self.dag.task_dict[waiting].wait_for_downstream
+                and task_id in self.dag.task_dict[waiting].downstream_task_ids
+            )
+        }
+        self._dirty |= again
+        return bool(again)
 
     def _evaluate(self, task: SerializedTask, counts: Counter[TaskInstanceState], total: int) -> Decision:
         """The task's trigger rule; a teardown also counts its scope and its setups' states."""
@@ -606,11 +674,13 @@ class RunState:
                     self._force(record, ended, f"task '{failed.task_id}' failed and the DAG has fail_fast")
             self._pending_tasks.discard(task.task_id)
             self._backlog.pop(task.task_id, None)
+            self.waiting_on_past.pop(task.task_id, None)
 
     def time_out(self) -> None:
         """``dagrun_timeout`` passed: every unfinished instance is skipped (in flight too, as
         Airflow does) and the run fails with the reason ``timed_out``."""
         self.end_reason = "timed_out"
+        self.waiting_on_past.clear()
         for task in self.order:
             for record in self.instances[task.task_id].values():
                 if record.state is None or not record.state.finished:
@@ -712,6 +782,8 @@ class RunState:
     def deadlocked(self) -> bool:
         """Nothing can move: no instance in flight or held back, nothing left to evaluate."""
         in_flight = any(any(c[s] for s in IN_FLIGHT) or any(c[s] for s in WAITING) for c in self.counts.values())
+        if self.waiting_on_past:  # waits for the previous run, however long (as in Airflow)
+            return False
         return not in_flight and not self._backlog and not self._dirty and not self._dirty_index and self.active
 
     def fail_undecided(self) -> None:

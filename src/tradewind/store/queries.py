@@ -22,6 +22,7 @@ from tradewind.store.models import (
     DagModel,
     DagRun,
     SlotPool,
+    TaskInstance,
 )
 from tradewind.store.task_instances import (
     delete_task_instances,
@@ -344,3 +345,34 @@ def set_pool(session: Session, name: str, slots: int, description: str | None = 
     pool = session.get(SlotPool, name, populate_existing=True)
     assert pool is not None
     return pool
+
+
+# --- depends_on_past (scheduler/past.py) ---------------------------------------------------------
+
+
+def previous_dag_run(session: Session, dag_id: str, logical_date: datetime, *, skip_manual: bool) -> DagRun | None:
+    """The run of ``dag_id`` with the latest logical date before ``logical_date`` (manual runs left
+    out with ``skip_manual``): Airflow's previous run, for depends_on_past."""
+    query = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date < logical_date)
+    if skip_manual:
+        query = query.where(DagRun.run_type != "manual")
+    return session.scalars(query.order_by(DagRun.logical_date.desc()).limit(1)).first()
+
+
+def task_state_counts(session: Session, dag_id: str, run_id: str) -> dict[str, dict[str | None, int]]:
+    """Per task of one run: how many instances are in each state (None: not started)."""
+    query = (
+        select(TaskInstance.task_id, TaskInstance.state, func.count())
+        .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+        .group_by(TaskInstance.task_id, TaskInstance.state)
+    )
+    counts: dict[str, dict[str | None, int]] = {}
+    for task_id, state, n in session.execute(query):
+        counts.setdefault(task_id, {})[state] = n
+    return counts
+
+
+def dag_run_at(session: Session, dag_id: str, logical_date: datetime) -> DagRun | None:
+    """The run of ``dag_id`` at ``logical_date``, if any (an ExternalTaskMarker's target)."""
+    query = select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date).limit(1)
+    return session.scalars(query).first()

@@ -195,6 +195,38 @@ class StoreSecrets:
         with self._session() as session:
             return int(session.scalar(query) or 0)
 
+    def task_states_in_group(
+        self, dag_id: str, group_id: str, logical_dates: list[datetime]
+    ) -> dict[str, dict[tuple[str, int], str | None]]:
+        """Per run of ``dag_id`` at ``logical_dates``: the state of each instance of the tasks in
+        task group ``group_id`` (nested groups too) of the DAG's latest version (read only: an
+        ExternalTaskSensor with external_task_group_id, as Airflow 3's ``get_task_states``)."""
+        from tradewind.definitions.serialized import SerializedDAG
+        from tradewind.store.dag_versions import latest_versions
+        from tradewind.store.models import DagRun, TaskInstance
+
+        with self._session() as session:
+            found = latest_versions(session, [dag_id]).get(dag_id)
+            if found is None:
+                return {}
+            dag = SerializedDAG(found[1], found[0])
+            task_ids = [t.task_id for t in dag.tasks if _in_group(dag, t.group_id, group_id)]
+            if not task_ids:
+                return {}
+            query = (
+                select(TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state)
+                .join(DagRun, (DagRun.dag_id == TaskInstance.dag_id) & (DagRun.run_id == TaskInstance.run_id))
+                .where(
+                    TaskInstance.dag_id == dag_id,
+                    TaskInstance.task_id.in_(task_ids),
+                    DagRun.logical_date.in_(logical_dates),
+                )
+            )
+            runs: dict[str, dict[tuple[str, int], str | None]] = {}
+            for run_id, task_id, map_index, state in session.execute(query):
+                runs.setdefault(run_id, {})[(task_id, map_index)] = state
+            return runs
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
@@ -215,3 +247,13 @@ def existing_store_secrets(url: str | None = None) -> StoreSecrets | None:
     if chosen.startswith("sqlite") and not Path(chosen.split("///", 1)[-1]).expanduser().exists():
         return None
     return StoreSecrets(chosen)
+
+
+def _in_group(dag: Any, group_id: str | None, wanted: str) -> bool:
+    """Is a task of group ``group_id`` inside group ``wanted`` (itself or nested)?"""
+    while group_id is not None:
+        if group_id == wanted:
+            return True
+        group = dag.groups.get(group_id)
+        group_id = group.parent_id if group is not None else None
+    return False

@@ -78,15 +78,15 @@ def post_clear_task_instances(
 def _shape_cleared(engine: Any, dag_id: str, cleared: list[control.ClearedInstance]) -> dict[str, Any]:
     with session_scope(engine) as session:
         found: list[dict[str, Any]] = []
-        by_run: dict[str, list[tuple[str, int]]] = {}
-        for item in cleared:
-            by_run.setdefault(item.run_id, []).append((item.task_id, item.map_index))
-        for run_id, keys in by_run.items():
-            run = run_or_404(session, dag_id, run_id)
+        by_run: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for item in cleared:  # (an ExternalTaskMarker's target is in another DAG)
+            by_run.setdefault((item.dag_id or dag_id, item.run_id), []).append((item.task_id, item.map_index))
+        for (run_dag_id, run_id), keys in by_run.items():
+            run = run_or_404(session, run_dag_id, run_id)
             wanted = set(keys)
             rows = [
                 r
-                for r in q.list_task_instances(session, dag_id, run_id, {t for t, _ in keys})
+                for r in q.list_task_instances(session, run_dag_id, run_id, {t for t, _ in keys})
                 if (r.task_id, r.map_index) in wanted
             ]
             found.extend(shape_instances(session, run, rows))
