@@ -340,7 +340,7 @@ class TestStoreContract:
             q.upsert_task_instances(session, [ti("a", state="success")])
             q.set_xcoms(session, [{**ti("a"), "value": 7}])
 
-        assert migrate(engine) == head_revision() == "0008"
+        assert migrate(engine) == head_revision() == "0009"
         if engine.dialect.name == "sqlite":  # the table definition was edited in place: still sound
             with engine.connect() as connection:
                 assert connection.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
@@ -366,7 +366,7 @@ class TestStoreContract:
             kept = session.execute(DagRun.__table__.select().with_only_columns(DagRun.run_id, DagRun.logical_date))
             assert dict(kept.all())["manual__none"] == DAY  # back to what tradewind gave it before
             assert len(q.list_task_instances(session, "etl", "manual__1")) == 1
-        assert migrate(engine) == "0008"
+        assert migrate(engine) == "0009"
 
     def test_update_dag_run_changes_only_given_fields(self, engine: Engine) -> None:
         add_dag(engine)

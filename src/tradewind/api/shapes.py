@@ -177,7 +177,9 @@ def dag_run(row: DagRun, versions: dict[str, int], created: dict[str, datetime] 
         "last_scheduling_decision": None,
         "run_type": row.run_type,
         "state": row.state,
-        "triggered_by": {"manual": "rest_api", "backfill": "backfill"}.get(row.run_type, "timetable"),
+        "triggered_by": {"manual": "rest_api", "backfill": "backfill", "asset_triggered": "asset"}.get(
+            row.run_type, "timetable"
+        ),
         "triggering_user_name": None,
         "conf": row.conf or {},
         "note": None,

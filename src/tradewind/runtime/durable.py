@@ -46,6 +46,7 @@ def result_line(result: TaskResult) -> str:
         "skip_task_ids": list(result.skip_task_ids),
         "reschedule_at": result.reschedule_at.isoformat() if result.reschedule_at else None,
         "trigger_request": result.trigger_request,
+        "asset_events": list(result.asset_events),
         "error": None if result.error is None else [result.error.type, result.error.message, result.error.traceback],
     }
     return MARKER + json.dumps(record, default=str) + "\n"
@@ -87,6 +88,7 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             skip_task_ids=tuple(record["skip_task_ids"]),
             reschedule_at=datetime.fromisoformat(record["reschedule_at"]) if record.get("reschedule_at") else None,
             trigger_request=record.get("trigger_request"),
+            asset_events=tuple(record.get("asset_events") or ()),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
