@@ -132,3 +132,22 @@ def test_normalize_uri_accepts_a_path_like() -> None:
     from pathlib import PurePosixPath
 
     assert normalize_uri(PurePosixPath("/data/x")) == "/data/x"
+
+
+def test_asset_or_time_schedule_runs_by_its_timetable_and_on_its_assets() -> None:
+    from tradewind.definitions.assets import AssetOrTimeSchedule
+    from tradewind.definitions.timetables import CronTriggerTimetable
+
+    a, b = Asset("s3://dag1/output_1.txt"), Asset("s3://dag2/output_1.txt")
+    with DAG(
+        "both_ways",
+        schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 1 * * 3", timezone="UTC"), assets=a & b),
+    ) as dag:
+        EmptyOperator(task_id="t")
+    stored = SerializedDAG(serialize_dag(dag))
+    assert stored.timetable.can_be_scheduled
+    assert stored.schedule == f"Asset or {dag.timetable.summary}"
+    assert stored.asset_condition is not None
+    assert stored.asset_condition.as_node() == (a & b).as_node()
+    with pytest.raises(DagDefinitionError, match=r"AssetOrTimeSchedule\(assets=...\) takes an asset"):
+        AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 1 * * 3", timezone="UTC"), assets="s3://x")

@@ -213,6 +213,28 @@ class Metadata:
     alias: Any = None
 
 
+class AssetOrTimeSchedule:
+    """A schedule that runs by ``timetable`` and also whenever ``assets`` (an asset, a list of
+    them, or a condition) are updated (Airflow 3's ``AssetOrTimeSchedule``).
+
+    >>> AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 1 * * 3", timezone="UTC"), assets=a & b)
+    """
+
+    def __init__(self, *, timetable: Any, assets: Any) -> None:
+        condition = asset_condition(assets)
+        if condition is None:
+            raise DagDefinitionError(
+                "AssetOrTimeSchedule(assets=...) takes an asset, a list of assets or a condition of them, "
+                f"got {assets!r}"
+            )
+        self.timetable = timetable
+        self.asset_condition = condition
+
+    @property
+    def summary(self) -> str:
+        return f"Asset or {getattr(self.timetable, 'summary', self.timetable)}"
+
+
 DatasetAlias = AssetAlias
 DatasetAll = AssetAll
 DatasetAny = AssetAny
@@ -228,6 +250,8 @@ def is_asset_schedule(schedule: object) -> bool:
 
 def asset_condition(schedule: object) -> BaseAsset | None:
     """The condition a DAG's ``schedule`` waits for (a list: all of them), or None."""
+    if isinstance(schedule, AssetOrTimeSchedule):
+        return schedule.asset_condition
     if not is_asset_schedule(schedule):
         return None
     if isinstance(schedule, BaseAsset):
@@ -237,7 +261,10 @@ def asset_condition(schedule: object) -> BaseAsset | None:
 
 def schedule_of(schedule: object, warnings: ImportWarnings) -> object:
     """``schedule`` as a timetable understands it: assets become None (the DAG has no time
-    schedule; it runs when its asset condition holds, or when triggered)."""
+    schedule; it runs when its asset condition holds, or when triggered); an
+    ``AssetOrTimeSchedule`` its timetable."""
+    if isinstance(schedule, AssetOrTimeSchedule):
+        return schedule.timetable
     return None if is_asset_schedule(schedule) else schedule
 
 

@@ -223,7 +223,7 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
     if not dag.logical_date_on_trigger:  # kept only when set: other DAGs keep their version hash
         data["logical_date_on_trigger"] = False
     if dag.asset_condition is not None:  # scheduled on assets (docs/adr/0012)
-        data["schedule"] = "Asset"
+        data["schedule"] = f"Asset or {dag.timetable.summary}" if dag.timetable.can_be_scheduled else "Asset"
         data["asset_condition"] = dag.asset_condition.as_node()
     if dag.fail_fast or dag.fail_stop:  # kept only when set (fail_stop: Airflow 2's name)
         data["fail_fast"] = True

@@ -414,3 +414,10 @@ MODULES.update(
     }
 )
 # --- end of TriggerDagRunOperator's block
+
+
+# --- issue 9, data-aware scheduling (docs/adr/0012)
+_ASSET_TIMETABLE: dict[str, Any] = {"AssetOrTimeSchedule": _assets.AssetOrTimeSchedule}
+_SDK.update(_ASSET_TIMETABLE)
+MODULES["airflow.timetables.assets"] = _ASSET_TIMETABLE
+MODULES["airflow.sdk.definitions.timetables.assets"] = _ASSET_TIMETABLE

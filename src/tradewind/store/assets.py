@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from tradewind.definitions.instance_key import TaskInstanceKey
+from tradewind.store import dag_versions as dv
 from tradewind.store.models import (
     AssetAliasAsset,
     AssetAliasModel,
@@ -222,8 +223,36 @@ def events(
     return event_dicts(session, query)
 
 
+def references(session: Session) -> dict[AssetKey, dict[str, Any]]:
+    """The assets the active DAGs name (their newest versions): per asset its group, the DAGs
+    scheduled on it and the tasks that update it (``dag_id.task_id``)."""
+    found: dict[AssetKey, dict[str, Any]] = {}
+
+    def entry(node: dict[str, Any]) -> dict[str, Any]:
+        name, uri = node["asset"]
+        return found.setdefault(
+            (name, uri), {"group": node.get("group", "asset"), "consumers": set(), "producers": set()}
+        )
+
+    def walk(node: dict[str, Any], dag_id: str) -> None:
+        if "asset" in node:
+            entry(node)["consumers"].add(dag_id)
+        for part in node.get("all", []) + node.get("any", []):
+            walk(part, dag_id)
+
+    for dag_id, (_, data) in dv.latest_versions(session).items():
+        if data.get("asset_condition"):
+            walk(data["asset_condition"], dag_id)
+        for task in data.get("tasks", []):
+            for node in task.get("outlets", []):
+                if "asset" in node:
+                    entry(node)["producers"].add(f"{dag_id}.{task['task_id']}")
+    return found
+
+
 def list_assets(session: Session) -> list[dict[str, Any]]:
-    """Every asset with its number of events, its last event's time and the DAGs it is queued for."""
+    """Every asset the active DAGs name or a task updated: its events (how many, the last one's
+    time), the DAGs scheduled on it, the tasks that update it and the DAGs it is queued for."""
     counts = {
         asset: (count, last)
         for asset, count, last in session.execute(
@@ -233,21 +262,26 @@ def list_assets(session: Session) -> list[dict[str, Any]]:
     queued_for: dict[int, list[str]] = {}
     for asset, dag_id in session.execute(select(AssetDagRunQueue.asset_id, AssetDagRunQueue.target_dag_id)):
         queued_for.setdefault(asset, []).append(dag_id)
+    named = references(session)
+    rows = {(row.name, row.uri): row for row in session.scalars(select(AssetModel))}
     found = []
-    for row in session.scalars(select(AssetModel).order_by(AssetModel.name, AssetModel.uri)):
-        count, last = counts.get(row.id, (0, None))
+    for key in sorted(set(named) | set(rows)):
+        row, ref = rows.get(key), named.get(key, {})
+        count, last = counts.get(row.id, (0, None)) if row is not None else (0, None)
         found.append(
             {
-                "id": row.id,
-                "name": row.name,
-                "uri": row.uri,
-                "group": row.group,
-                "extra": row.extra,
-                "created_at": row.created_at,
-                "updated_at": row.updated_at,
+                "id": row.id if row is not None else None,
+                "name": key[0],
+                "uri": key[1],
+                "group": row.group if row is not None else ref.get("group", "asset"),
+                "extra": row.extra if row is not None else {},
+                "created_at": row.created_at if row is not None else None,
+                "updated_at": row.updated_at if row is not None else None,
                 "events": count,
                 "last_event": last,
-                "queued_for": sorted(queued_for.get(row.id, [])),
+                "scheduled_dags": sorted(ref.get("consumers", ())),
+                "producing_tasks": sorted(ref.get("producers", ())),
+                "queued_for": sorted(queued_for.get(row.id, [])) if row is not None else [],
             }
         )
     return found
