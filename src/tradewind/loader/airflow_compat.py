@@ -421,3 +421,11 @@ _ASSET_TIMETABLE: dict[str, Any] = {"AssetOrTimeSchedule": _assets.AssetOrTimeSc
 _SDK.update(_ASSET_TIMETABLE)
 MODULES["airflow.timetables.assets"] = _ASSET_TIMETABLE
 MODULES["airflow.sdk.definitions.timetables.assets"] = _ASSET_TIMETABLE
+from tradewind.definitions import asset_decorator as _asset_decorator  # noqa: E402
+
+_SDK.update({"asset": _asset_decorator.asset})
+MODULES["airflow.sdk.definitions.asset.decorators"] = {
+    "asset": _asset_decorator.asset,
+    "AssetDefinition": _asset_decorator.AssetDefinition,
+    "MultiAssetDefinition": _asset_decorator.MultiAssetDefinition,
+}
