@@ -101,26 +101,26 @@ class AssetScheduler:
         return written
 
     def create_runs(self, gateway: Any, dags: Mapping[str, SerializedDAG], paused: set[str]) -> list[RunContext]:
-        """One run for each unpaused DAG whose queued assets satisfy its condition, each in the
-        transaction that consumes its queue."""
+        """One run for each unpaused DAG whose queued assets satisfy its condition, created in
+        one transaction with the consumption of their queues."""
         made: list[RunContext] = []
         with session_scope(gateway.engine) as session:
             queue = store.queued(session)
-        for dag_id, assets in sorted(queue.items()):
-            condition, dag = self.conditions.get(dag_id), dags.get(dag_id)
-            if condition is None or dag is None or dag_id in paused:
-                continue
-            keys, alias_names = referenced(condition)
-            with session_scope(gateway.engine) as session:
-                aliases = store.alias_assets(session, alias_names)
+            wanted = {d: self.conditions[d] for d in queue if d in self.conditions and d in dags and d not in paused}
+            if not wanted:
+                return made
+            aliases = store.alias_assets(session, {a for c in wanted.values() for a in referenced(c)[1]})
+            for dag_id, condition in sorted(wanted.items()):
+                assets = queue[dag_id]
                 if not evaluate(condition, set(assets), aliases):
                     continue
+                keys, alias_names = referenced(condition)
                 run_after = max(assets.values())
-                context = asset_run_context(dag, run_after)
-                gateway._insert_run(session, context, dag.version)
-                wanted = keys | {k for resolved in aliases.values() for k in resolved}
-                store.consume_queue(session, dag_id, context.run_id, wanted, alias_names, run_after)
-            made.append(context)
+                context = asset_run_context(dags[dag_id], run_after)
+                gateway._insert_run(session, context, dags[dag_id].version)
+                resolved = keys | {k for name in alias_names for k in aliases.get(name, set())}
+                store.consume_queue(session, dag_id, context.run_id, resolved, alias_names, run_after)
+                made.append(context)
         return made
 
 

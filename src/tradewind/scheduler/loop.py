@@ -127,6 +127,7 @@ class Scheduler:
         self._callbacks: set[TaskInstanceKey] = set()
         self._callbacks_unsent: list[WorkItem] = []
         self.assets = AssetScheduler()  # asset events to write, asset-scheduled DAGs (docs/adr/0012)
+        self._asset_runs_due = False  # events were queued since the last look for asset-triggered runs
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
@@ -165,10 +166,12 @@ class Scheduler:
 
     def create_asset_runs(self) -> None:
         """A run for each asset-scheduled DAG whose condition the queued asset events satisfy."""
+        self._asset_runs_due = False
         if self.only_run_ids is not None or not self.assets.conditions:
             return
         for context in self.assets.create_runs(self.gateway, self.dags, self._paused()):
             self.say(f"created run {context.run_id} of {context.dag_id} (asset-triggered)")
+            self._asset_runs_due = True  # started at the next turn, without waiting
 
     def _note_assets(self, active: ActiveRun, result: TaskResult) -> None:
         """Keep the asset events of a success the run state took, to write with it."""
@@ -506,6 +509,9 @@ class Scheduler:
         try:
             self.gateway.save_many(batches, also=self.assets.write_events if pending else None)
             self.assets.pending = []
+            if pending:  # asset events were queued: look for the runs they make at once
+                self._last_poll = 0.0
+                self._asset_runs_due = True
         except BaseException:
             # nothing was written: the same changes are written at the next try
             for dag_id, run_id, changes, expanded in batches:
@@ -538,7 +544,7 @@ class Scheduler:
                 self._index_due([dag_id])  # it may have been held by max_active_runs
 
     def _timeout(self) -> float:
-        waits = [0.5]
+        waits = [0.0 if self._asset_runs_due else 0.5]
         paused = self._paused_until - time.monotonic()
         if paused > 0:
             waits.append(paused)  # retries that came due wait for the end of the pause

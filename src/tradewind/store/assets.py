@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tradewind.definitions.instance_key import TaskInstanceKey
@@ -146,11 +146,12 @@ def consume_queue(
     elif first_queued is not None:
         query = query.where(AssetEvent.timestamp >= first_queued)
     events = list(session.scalars(query.order_by(AssetEvent.timestamp, AssetEvent.id)))
-    session.add_all(DagRunAssetEvent(dag_id=dag_id, run_id=run_id, event_id=e) for e in events)
+    if events:
+        session.execute(insert(DagRunAssetEvent), [{"dag_id": dag_id, "run_id": run_id, "event_id": e} for e in events])
     session.execute(
-        delete(AssetDagRunQueue).where(
-            AssetDagRunQueue.target_dag_id == dag_id, AssetDagRunQueue.created_at <= run_after
-        )
+        delete(AssetDagRunQueue)
+        .where(AssetDagRunQueue.target_dag_id == dag_id, AssetDagRunQueue.created_at <= run_after)
+        .execution_options(synchronize_session=False)
     )
     return len(events)
 
