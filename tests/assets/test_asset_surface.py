@@ -103,3 +103,21 @@ def test_the_api_lists_assets_and_asset_events_in_airflows_shapes(ran: Home, tmp
         {"rows": 12},
     )
     assert client.get("/api/v2/assets").status_code == 401
+
+
+def test_a_dags_details_show_its_asset_expression_as_airflow(ran: Home, tmp_path: Path) -> None:
+    with session_scope(ran.engine) as session:
+        user = create_user(session, "viewer_user", "viewer-password", "viewer")
+        token = issue_token(user, secret_key(session))
+    client = TestClient(create_app(ran.engine, logs_folder=tmp_path / "logs", with_ui=False))
+    headers = {"Authorization": f"Bearer {token}"}
+    details = client.get("/api/v2/dags/either/details", headers=headers).json()
+    assert details["asset_expression"] == {
+        "any": [
+            {"asset": {"uri": "s3://shop/orders", "name": "s3://shop/orders", "group": "asset"}},
+            {"asset": {"uri": "s3://shop/refunds", "name": "refunds", "group": "asset"}},
+        ]
+    }
+    assert client.get("/api/v2/dags/make_orders/details", headers=headers).json()["asset_expression"] is None
+    runs = client.get("/api/v2/dags/either/dagRuns", headers=headers).json()["dag_runs"]
+    assert [(r["run_type"], r["triggered_by"], r["logical_date"]) for r in runs] == [("asset_triggered", "asset", None)]

@@ -314,3 +314,16 @@ def read_node(node: dict[str, Any]) -> BaseAsset:
     if "any" in node:
         return AssetAny(*(read_node(n) for n in node["any"]))
     raise DagDefinitionError(f"unknown serialised asset condition {node!r}")
+
+
+def asset_expression(node: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored condition as Airflow 3's API shows it (a DAG's ``asset_expression``)."""
+    if node is None:
+        return None
+    if "asset" in node:
+        name, uri = node["asset"]
+        return {"asset": {"uri": uri, "name": name, "group": node.get("group", "asset")}}
+    if "alias" in node:
+        return {"alias": {"name": node["alias"], "group": "asset"}}
+    kind = "all" if "all" in node else "any"
+    return {kind: [asset_expression(part) for part in node[kind]]}
