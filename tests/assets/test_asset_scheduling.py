@@ -145,3 +145,26 @@ def test_a_restart_before_the_success_was_written_takes_the_events_from_the_task
     assert home.events() == [("s3://shop/orders", {"rows": 12}, "make_orders", "go")]
     only_run(home, "either")
     only_run(home, "only_orders")
+
+
+def test_an_asset_or_time_schedule_also_runs_on_its_assets(home: Home) -> None:
+    home.store(
+        "both_ways.py",
+        """
+        from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, CronTriggerTimetable, task
+
+        orders = Asset("s3://shop/orders")
+        schedule = AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 1 * * 3", timezone="UTC"), assets=[orders])
+        with DAG("both_ways", schedule=schedule, catchup=False):
+            @task
+            def read(*, triggering_dataset_events=None):  # Airflow 2's name
+                return [e.source_dag_id for e in triggering_dataset_events[orders]]
+
+            read()
+        """,
+    )
+    home.trigger("make_orders")
+    home.run_scheduler()
+    [(run_id, (run_type, state))] = home.runs("both_ways").items()
+    assert (run_type, state) == ("asset_triggered", "success")
+    assert home.returned("both_ways", run_id) == ["make_orders"]
