@@ -146,3 +146,17 @@ def test_the_asset_examples_run_as_in_airflow(examples: Path, tmp_path: Path, mo
         ("s3://bucket/object", {}, "asset2_producer", []),
         ("process_nothing", {}, "consumes_asset_decorator", []),
     ]  # the same events, in the same order, as Airflow 3.3.2 recorded
+
+
+def test_airflow_2s_dataset_examples_import(tmp_path: Path) -> None:
+    path = wheel("apache_airflow-2.")
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.startswith("airflow/example_dags/example_dataset")]
+        for name in names:
+            (tmp_path / Path(name).name).write_bytes(archive.read(name))
+    bag = load_dags(tmp_path)
+    assert len(names) == 3 and bag.import_errors == {}
+    consumers = sorted(d for d, dag in bag.dags.items() if dag.asset_condition is not None)
+    assert len(consumers) == 12 and "conditional_dataset_and_time_based_timetable" in consumers
+    assert bag.get_dag("conditional_dataset_and_time_based_timetable").timetable.can_be_scheduled
+    assert all(not dag.import_warnings for dag in bag.dags.values())

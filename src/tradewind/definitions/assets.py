@@ -235,6 +235,13 @@ class AssetOrTimeSchedule:
         return f"Asset or {getattr(self.timetable, 'summary', self.timetable)}"
 
 
+class DatasetOrTimeSchedule(AssetOrTimeSchedule):
+    """Airflow 2's name (``airflow.timetables.datasets``), whose assets are ``datasets=``."""
+
+    def __init__(self, *, timetable: Any, datasets: Any) -> None:
+        super().__init__(timetable=timetable, assets=datasets)
+
+
 DatasetAlias = AssetAlias
 DatasetAll = AssetAll
 DatasetAny = AssetAny

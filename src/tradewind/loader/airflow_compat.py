@@ -421,6 +421,7 @@ _ASSET_TIMETABLE: dict[str, Any] = {"AssetOrTimeSchedule": _assets.AssetOrTimeSc
 _SDK.update(_ASSET_TIMETABLE)
 MODULES["airflow.timetables.assets"] = _ASSET_TIMETABLE
 MODULES["airflow.sdk.definitions.timetables.assets"] = _ASSET_TIMETABLE
+MODULES["airflow.timetables.datasets"] = {"DatasetOrTimeSchedule": _assets.DatasetOrTimeSchedule}
 from tradewind.definitions import asset_decorator as _asset_decorator  # noqa: E402
 
 _SDK.update({"asset": _asset_decorator.asset})
