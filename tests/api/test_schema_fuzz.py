@@ -25,6 +25,7 @@ KNOWN = {
     "import_error_id": 1,
     "variable_key": "fuzz_variable",
     "connection_id": "fuzz_connection",
+    "asset_id": 1,
 }
 
 

@@ -28,9 +28,9 @@ def test_migration_0010_adds_two_columns_and_goes_back_keeping_the_runs(engine: 
     assert {"callback_request", "triggered_by"} <= columns(engine)
 
     with engine.connect() as connection:
-        command.downgrade(_alembic_config(connection), "0008")
+        command.downgrade(_alembic_config(connection), "0009")
         connection.commit()
-    assert current_revision(engine) == "0008"
+    assert current_revision(engine) == "0009"
     assert not {"callback_request", "triggered_by"} & columns(engine)
     assert migrate(engine) == head_revision()
     with session_scope(engine) as session:

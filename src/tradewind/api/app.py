@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError
 import tradewind
 from tradewind.api.deps import ApiSettings
 from tradewind.api.routes import clearing, connections, dags, logs, misc, runs, task_instances, variables, xcoms
+from tradewind.api.routes.assets import router as assets_router
 from tradewind.config import conf, home
 from tradewind.control import Conflict, ControlError, InvalidRequest, NotFound
 
@@ -99,6 +100,7 @@ def create_app(
     # task_instances last: its /{task_id}/{map_index} would take .../xcomEntries and the like
     for module in (misc, dags, runs, logs, xcoms, clearing, task_instances, variables, connections):
         app.include_router(module.router)
+    app.include_router(assets_router)  # data-aware scheduling (docs/adr/0012)
     if with_ui:
         from tradewind.web import install
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from tradewind.definitions.assets import asset_expression
 from tradewind.definitions.serialized import SerializedDAG, SerializedTask
 from tradewind.store.models import DagImportError, DagModel, DagRun, SlotPool, TaskInstance, XCom
 
@@ -105,7 +106,7 @@ def dag_details(
             "dag_run_timeout": (
                 f"PT{serialized.dagrun_timeout.total_seconds():g}S" if serialized.dagrun_timeout else None
             ),
-            "asset_expression": None,
+            "asset_expression": asset_expression(serialized.data.get("asset_condition")),
             "doc_md": serialized.doc_md,
             "start_date": iso(serialized.start_date),
             "end_date": iso(serialized.end_date),
@@ -177,7 +178,9 @@ def dag_run(row: DagRun, versions: dict[str, int], created: dict[str, datetime] 
         "last_scheduling_decision": None,
         "run_type": row.run_type,
         "state": row.state,
-        "triggered_by": {"manual": "rest_api", "backfill": "backfill"}.get(row.run_type, "timetable"),
+        "triggered_by": {"manual": "rest_api", "backfill": "backfill", "asset_triggered": "asset"}.get(
+            row.run_type, "timetable"
+        ),
         "triggering_user_name": None,
         "conf": row.conf or {},
         "note": None,

@@ -86,3 +86,8 @@ from tradewind.cli.variables import variables  # noqa: E402
 
 main.add_command(variables)
 main.add_command(connections)
+
+# Assets: data-aware scheduling (issue 9, docs/adr/0012)
+from tradewind.cli.assets import assets  # noqa: E402
+
+main.add_command(assets)

@@ -26,8 +26,7 @@ TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "queue": ("default", _ONE_EXECUTOR),
     "run_as_user": (None, "is ignored: tasks run as the user running tradewind"),
     "resources": (None, _ONE_EXECUTOR),
-    "inlets": (None, "is ignored: tradewind records no lineage"),
-    "outlets": (None, "is not supported yet: no asset events are emitted, so no asset-scheduled DAG is triggered"),
+    # inlets and outlets: assets (definitions/assets.py, docs/adr/0012)
     "render_template_as_native_obj": (None, "is ignored on a task: set it on the DAG"),
     "start_date": (None, "is ignored on a task when it differs from the DAG's: every task runs in every run"),
     "end_date": (None, "is ignored on a task when it differs from the DAG's: every task runs in every run"),

@@ -105,6 +105,7 @@ class DAG:
         self.timetable = timetable_for(
             assets.schedule_of(schedule, self.import_warnings), self.timezone, schedule_interval=old_argument
         )
+        self.asset_condition = assets.asset_condition(schedule)  # data-aware scheduling (docs/adr/0012)
         # a manual run triggered without a logical date gets the trigger time as one (Airflow 2),
         # or none and no data interval for a DAG of a file written for Airflow 3 (docs/adr/0008)
         self.logical_date_on_trigger = not current_schedule_defaults().airflow3 or old_argument

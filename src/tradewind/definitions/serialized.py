@@ -21,6 +21,7 @@ from typing import Any
 
 from tradewind.definitions import priority_strategy
 from tradewind.definitions.abstractoperator import AbstractOperator
+from tradewind.definitions.assets import BaseAsset, lineage_warning, outlet_nodes, read_node
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.mapping import (
     DictOfListsExpandInput,
@@ -122,6 +123,12 @@ def _task(task: AbstractOperator) -> dict[str, Any]:
     marker = getattr(task, "external_marker", None)  # an ExternalTaskMarker (definitions/external_task.py)
     if marker is not None:
         node["external_marker"] = marker
+    outlets = outlet_nodes(getattr(task, "outlets", None))
+    if outlets:  # assets the task updates when it succeeds (docs/adr/0012)
+        node["outlets"] = outlets
+    ignored = lineage_warning(task)
+    if ignored and task.dag is not None:
+        task.dag.import_warnings.add(ignored)
     if task.is_setup:
         node["setup"] = True
     if task.is_teardown:
@@ -228,6 +235,9 @@ def serialize_with_hash(dag: DAG) -> tuple[dict[str, Any], str]:
         data["warnings"] = dag.import_warnings.messages()
     if not dag.logical_date_on_trigger:  # kept only when set: other DAGs keep their version hash
         data["logical_date_on_trigger"] = False
+    if dag.asset_condition is not None:  # scheduled on assets (docs/adr/0012)
+        data["schedule"] = f"Asset or {dag.timetable.summary}" if dag.timetable.can_be_scheduled else "Asset"
+        data["asset_condition"] = dag.asset_condition.as_node()
     if dag.fail_fast or dag.fail_stop:  # kept only when set (fail_stop: Airflow 2's name)
         data["fail_fast"] = True
     for name in ("on_success_callback", "on_failure_callback"):  # only whether there is one, when there is
@@ -360,6 +370,7 @@ class SerializedTask:
         self.is_setup: bool = node.get("setup", False)
         self.is_teardown: bool = node.get("teardown", False)
         self.on_failure_fail_dagrun: bool = node.get("fail_dagrun", False)
+        self.outlets: list[dict[str, Any]] = list(node.get("outlets", []))
         self.mapped_group: SerializedTaskGroup | None = None
         group = groups.get(self.group_id) if self.group_id else None
         while group is not None:  # the innermost mapped group around the task, if any
@@ -413,6 +424,8 @@ class SerializedDAG:
         self.max_active_tasks: int = data["max_active_tasks"]
         self.dagrun_timeout = _delta(data.get("dagrun_timeout"))
         self.fail_fast: bool = data.get("fail_fast", False)
+        condition = data.get("asset_condition")
+        self.asset_condition: BaseAsset | None = read_node(condition) if condition else None
         self.has_success_callback: bool = data.get("has_on_success_callback", False)
         self.has_failure_callback: bool = data.get("has_on_failure_callback", False)
         self.is_paused_upon_creation: bool | None = data.get("is_paused_upon_creation")

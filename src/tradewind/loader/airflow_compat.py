@@ -433,3 +433,18 @@ for _module in (
 ):
     MODULES[_module]["ExternalTaskMarker"] = _external_task.ExternalTaskMarker
 # --- end of issue 9's past/priority block
+
+# --- issue 9, data-aware scheduling (docs/adr/0012)
+_ASSET_TIMETABLE: dict[str, Any] = {"AssetOrTimeSchedule": _assets.AssetOrTimeSchedule}
+_SDK.update(_ASSET_TIMETABLE)
+MODULES["airflow.timetables.assets"] = _ASSET_TIMETABLE
+MODULES["airflow.sdk.definitions.timetables.assets"] = _ASSET_TIMETABLE
+MODULES["airflow.timetables.datasets"] = {"DatasetOrTimeSchedule": _assets.DatasetOrTimeSchedule}
+from tradewind.definitions import asset_decorator as _asset_decorator  # noqa: E402
+
+_SDK.update({"asset": _asset_decorator.asset})
+MODULES["airflow.sdk.definitions.asset.decorators"] = {
+    "asset": _asset_decorator.asset,
+    "AssetDefinition": _asset_decorator.AssetDefinition,
+    "MultiAssetDefinition": _asset_decorator.MultiAssetDefinition,
+}

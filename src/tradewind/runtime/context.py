@@ -14,6 +14,7 @@ from tradewind.config import conf as config
 from tradewind.definitions.connection import ConnectionsInTemplates
 from tradewind.definitions.params import Param
 from tradewind.definitions.variable import VariablesInTemplates
+from tradewind.runtime.asset_events import AssetEvents, InletEventAccessors, OutletEventAccessors
 from tradewind.runtime.work import RunContext
 
 if TYPE_CHECKING:
@@ -167,4 +168,19 @@ def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstan
         "conn": CONN,
         "test_mode": run.test_mode,
         "map_index_template": getattr(task, "map_index_template", None),
+        **_asset_keys(run, task),
+    }
+
+
+def _asset_keys(run: RunContext, task: AbstractOperator) -> dict[str, Any]:
+    """Data-aware scheduling's keys (runtime/asset_events.py; docs/adr/0012)."""
+    triggering = AssetEvents(run.asset_events)
+    outlets, inlets = getattr(task, "outlets", None), getattr(task, "inlets", None)
+    return {
+        "outlets": list(outlets) if isinstance(outlets, (list, tuple, set)) else [outlets] if outlets else [],
+        "inlets": list(inlets) if isinstance(inlets, (list, tuple, set)) else [inlets] if inlets else [],
+        "outlet_events": OutletEventAccessors(),
+        "inlet_events": InletEventAccessors(inlets),
+        "triggering_asset_events": triggering,
+        "triggering_dataset_events": triggering,  # Airflow 2's name
     }

@@ -53,6 +53,7 @@ def result_line(result: TaskResult) -> str:
         "skip_task_ids": list(result.skip_task_ids),
         "reschedule_at": result.reschedule_at.isoformat() if result.reschedule_at else None,
         "trigger_request": result.trigger_request,
+        "asset_events": list(result.asset_events),
         "error": None if result.error is None else [result.error.type, result.error.message, result.error.traceback],
     }
     # through JSON first: what is masked is exactly what would be written (a datetime or other
@@ -131,6 +132,7 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             skip_task_ids=tuple(record["skip_task_ids"]),
             reschedule_at=datetime.fromisoformat(record["reschedule_at"]) if record.get("reschedule_at") else None,
             trigger_request=record.get("trigger_request"),
+            asset_events=tuple(record.get("asset_events") or ()),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -14,6 +14,7 @@ from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
 from tradewind.errors import TaskFailedNoRetry, TaskRescheduled, TaskSkipped, TaskTimeout, XComValueError
+from tradewind.runtime.asset_events import emitted_events
 from tradewind.runtime.callbacks import callback_for, run_callbacks
 from tradewind.runtime.context import build_context
 from tradewind.runtime.inputs import InputsSource, ResultSequence
@@ -95,6 +96,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     context: dict[str, Any] | None = None
     operator: Any = task
     failure: BaseException | None = None
+    asset_events: tuple[dict[str, Any], ...] = ()
     with capture_task_output(log, key.display) as writer:
         writer.emit("INFO", f"Running {key.display} of DAG '{key.dag_id}', run '{key.run_id}', try {key.try_number}")
         token = None
@@ -113,6 +115,8 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
                 operator.pre_execute(context)
                 returned = operator.execute(context)
                 operator.post_execute(context, returned)
+                asset_events = emitted_events(getattr(operator, "outlets", None), context["outlet_events"])
+                stored(f"The extra of the asset events of task '{key.display}'", [e["extra"] for e in asset_events])
             # Airflow 3 ends an unmapped task that skips downstream tasks (a branch, a false
             # short-circuit) before its return value is pushed: it stores none
             skipping = bool(ti.skipped) and key.map_index < 0
@@ -181,6 +185,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         skip_task_ids=tuple(ti.skipped) if state is TaskInstanceState.SUCCESS else (),
         reschedule_at=reschedule_at,
         trigger_request=ti.trigger_request if state is TaskInstanceState.SUCCESS else None,
+        asset_events=asset_events if state is TaskInstanceState.SUCCESS else (),
     )
 
 

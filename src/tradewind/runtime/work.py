@@ -26,6 +26,8 @@ class RunContext:
     params: dict[str, Any] = field(default_factory=dict)
     test_mode: bool = False
     run_after: datetime | None = None
+    # an asset-triggered run: the events it consumed (runtime/asset_events.py; docs/adr/0012)
+    asset_events: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class TaskResult:
     machine_fault: bool = False
     # a TriggerDagRunOperator asks for a run of another DAG (its fields: scheduler/trigger_requests.py)
     trigger_request: dict[str, Any] | None = None
+    # a success's asset events, one per outlet asset (runtime/asset_events.py; docs/adr/0012)
+    asset_events: tuple[dict[str, Any], ...] = ()
 
     @property
     def duration(self) -> float:

@@ -24,6 +24,7 @@ from tradewind.runtime.inputs import InputsSource
 from tradewind.runtime.run_task import run_task
 from tradewind.runtime.work import RunContext, TaskResult, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
+from tradewind.scheduler.assets import record_from_dag_test
 from tradewind.scheduler.past import StoredRun, previous_in_store
 from tradewind.scheduler.run_state import RunState
 from tradewind.scheduler.trigger_requests import not_in_dag_test
@@ -124,6 +125,7 @@ def drive(
     *,
     no_retry_delay: bool = False,
     pool_sizes: dict[str, int] | None = None,
+    asset_events: list[tuple[TaskInstanceKey, tuple[dict[str, Any], ...]]] | None = None,
 ) -> RunState:
     """Move ``state`` forward with ``executor`` until every instance is final, admitting work
     through the scheduler's own rules (pools, max_active_tasks, max_active_tis_per_dag)."""
@@ -163,6 +165,8 @@ def drive(
                 if (untriggered := not_in_dag_test(result)) is not None:
                     log.write(f"[scheduler] {untriggered}\n")
                 state.apply_result(result, no_retry_delay=no_retry_delay)
+                if asset_events is not None and result.asset_events and result.state is TaskInstanceState.SUCCESS:
+                    asset_events.append((result.key, result.asset_events))  # recorded at the end (adr/0012)
             flush_events()
             if ready or results:
                 continue
@@ -203,8 +207,11 @@ def test_dag(
     context = make_run_context(dag, logical_date, conf)
     state = RunState(dag, context, max_map_length=max_map_length, previous=previous_for_test(dag, context))
     executor = InlineExecutor(lambda item: dag.task_dict[item.key.task_id], log)
-    with secrets.installed_for(existing_store_secrets()):  # Variables and Connections of the store
-        drive(state, executor, log, no_retry_delay=no_retry_delay)
+    store = existing_store_secrets()
+    emitted: list[tuple[TaskInstanceKey, tuple[dict[str, Any], ...]]] = []
+    with secrets.installed_for(store):  # Variables and Connections of the store
+        drive(state, executor, log, no_retry_delay=no_retry_delay, asset_events=emitted)
+        record_from_dag_test(store.url if store is not None else None, emitted, log)
         success, reason, item = state.dag_callback()
         run_dag_callback(dag, success, reason, item, LogWriter(log, "dag callback"))
     return state

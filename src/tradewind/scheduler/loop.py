@@ -31,6 +31,7 @@ from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_from_log
 from tradewind.runtime.work import ErrorInfo, RunContext, TaskResult, TaskStarted, WorkItem
 from tradewind.scheduler.admission import ActiveRun, Admission
+from tradewind.scheduler.assets import AssetScheduler, with_consumed_events
 from tradewind.scheduler.past import LiveRun, PreviousRun, StoredRun, previous_in_store
 from tradewind.scheduler.persistence import RunToStart, StoreGateway, context_from_row
 from tradewind.scheduler.run_state import InstanceRecord, RunState
@@ -133,6 +134,8 @@ class Scheduler:
         # depends_on_past (scheduler/past.py): run -> the run that depends on it, and back
         self._followers: dict[tuple[str, str], tuple[str, str]] = {}
         self._previous_of: dict[tuple[str, str], tuple[str, str]] = {}
+        self.assets = AssetScheduler()  # asset events to write, asset-scheduled DAGs (docs/adr/0012)
+        self._asset_runs_due = False  # events were queued since the last look for asset-triggered runs
 
     def say(self, message: str) -> None:
         self.log.write(f"[{_now():%Y-%m-%dT%H:%M:%S}] scheduler: {message}\n")
@@ -164,6 +167,27 @@ class Scheduler:
                 self.dags.pop(dag_id, None)
         self.admission.pool_sizes = pool_sizes
         self._index_due(changed)
+        self.assets.set_consumers(self.dags.values(), self._paused())
+
+    def _paused(self) -> set[str]:
+        return {dag_id for dag_id, row in self.rows.items() if row.is_paused}
+
+    def create_asset_runs(self) -> None:
+        """A run for each asset-scheduled DAG whose condition the queued asset events satisfy."""
+        self._asset_runs_due = False
+        if self.only_run_ids is not None or not self.assets.conditions:
+            return
+        for context in self.assets.create_runs(self.gateway, self.dags, self._paused()):
+            self.say(f"created run {context.run_id} of {context.dag_id} (asset-triggered)")
+            self._asset_runs_due = True  # started at the next turn, without waiting
+
+    def _note_assets(self, active: ActiveRun, result: TaskResult) -> None:
+        """Keep the asset events of a success the run state took, to write with it."""
+        if not result.asset_events:
+            return
+        record = active.state.instances.get(result.key.task_id, {}).get(result.key.map_index)
+        if record is not None and record.state is S.SUCCESS and record.try_number == result.key.try_number:
+            self.assets.pending.append((result.key, result.asset_events))
 
     def _index_due(self, dag_ids: list[str]) -> None:
         """Put the DAGs in the due-run index at their next due time (worked out, and stored, for
@@ -239,7 +263,7 @@ class Scheduler:
             if run.row.state == "queued" and running[run.dag_id] >= dag.max_active_runs:
                 continue
             running[run.dag_id] += 1
-            context = context_from_row(run.row, dag)
+            context = with_consumed_events(self.gateway, context_from_row(run.row, dag))
             key = (run.dag_id, run.run_id)
             previous = self._previous_for(key, dag, context) if dag.depends_on_past else None
             # a run that never started has no instance records yet
@@ -248,11 +272,12 @@ class Scheduler:
             if records:
                 state = RunState.restore(dag, context, records, max_map_length=self.max_map_length, previous=previous)
                 state.changed.update({(r.task_id, r.map_index): r for r in recovered})
-                for result in finished:
-                    state.apply_result(self._triggered(result))
             else:
                 state = RunState(dag, context, max_map_length=self.max_map_length, previous=previous)
             self.active[key] = ActiveRun(dag, state)
+            for result in finished:
+                state.apply_result(self._triggered(result))
+                self._note_assets(self.active[key], result)
             self._touched.add(key)
             self._now_live(key, state)
             if dag.dagrun_timeout:  # counted from the run's start, as in Airflow
@@ -490,6 +515,7 @@ class Scheduler:
             active.state.apply_result(self._triggered(result))
             if key in self._followers:
                 self._past_changed(key, result.key.task_id)
+            self._note_assets(active, result)
 
     def _triggered(self, result: TaskResult) -> TaskResult:
         """A TriggerDagRunOperator's result: the scheduler creates the run it asks for
@@ -551,8 +577,13 @@ class Scheduler:
             if retry_at is not None and self._retry_at.get(key) != retry_at:
                 self._retry_at[key] = retry_at
                 heapq.heappush(self._retries, (retry_at, key))
+        pending = self.assets.pending
         try:
-            self.gateway.save_many(batches)
+            self.gateway.save_many(batches, also=self.assets.write_events if pending else None)
+            self.assets.pending = []
+            if pending:  # asset events were queued: look for the runs they make at once
+                self._last_poll = 0.0
+                self._asset_runs_due = True
         except BaseException:
             # nothing was written: the same changes are written at the next try
             for dag_id, run_id, changes, expanded in batches:
@@ -623,7 +654,7 @@ class Scheduler:
             self.executor.kill(keys, why)
 
     def _timeout(self) -> float:
-        waits = [0.5]
+        waits = [0.0 if self._asset_runs_due else 0.5]
         paused = self._paused_until - time.monotonic()
         if paused > 0:
             waits.append(paused)  # retries that came due wait for the end of the pause
@@ -702,11 +733,13 @@ class Scheduler:
             self._poll_processor()
             self.refresh_dags()
             self.create_scheduled_runs()
+            self.create_asset_runs()
             self.start_queued_runs()
         self._unsent += self.prepare_ready()  # marked queued in memory: sent once that is written
         self.persist_and_finish()
         if until_idle and not self.active and not self._callbacks:
             self.create_scheduled_runs()  # a run that just ended may make the next one due
+            self.create_asset_runs()  # or its asset events a run of another DAG
             if not self._has_runs_to_start():
                 return True
             self._last_poll = 0.0

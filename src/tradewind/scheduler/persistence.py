@@ -8,7 +8,7 @@ the same gateway to trigger, pause, list and clear.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -373,13 +373,18 @@ class StoreGateway:
         """Write changed records (and their XComs) in one transaction."""
         self.save_many([(dag_id, run_id, list(records), expanded)])
 
-    def save_many(self, batches: list[tuple[str, str, list[InstanceRecord], set[str]]]) -> None:
-        """Write the changes of several runs in one transaction."""
-        if not batches:
+    def save_many(
+        self, batches: list[tuple[str, str, list[InstanceRecord], set[str]]], also: Callable[[Any], Any] | None = None
+    ) -> None:
+        """Write the changes of several runs in one transaction (and what ``also`` writes with
+        the session: the asset events of the successes, scheduler/assets.py)."""
+        if not batches and also is None:
             return
         with session_scope(self.engine) as session:
             for dag_id, run_id, records, expanded in batches:
                 self._write(session, dag_id, run_id, records, expanded)
+            if also is not None:
+                also(session)
 
     def _write(self, session: Any, dag_id: str, run_id: str, records: list[InstanceRecord], expanded: set[str]) -> None:
         rows = []

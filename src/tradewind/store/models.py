@@ -315,3 +315,90 @@ class StoredConnection(Base):
 
     def __repr__(self) -> str:
         return f"<Connection {self.conn_id} ({self.conn_type})>"
+
+
+# --- assets: data-aware scheduling (migration 0009, store/assets.py, docs/adr/0012) ---------------
+ASSET_TEXT_LENGTH = 1500  # Airflow's limit on an asset's name, uri and group
+
+
+class AssetModel(Base):
+    """An asset some task updated (``outlets``): known by its name and uri together."""
+
+    __tablename__ = "asset"
+    __table_args__ = (UniqueConstraint("name", "uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(ASSET_TEXT_LENGTH))
+    uri: Mapped[str] = mapped_column(String(ASSET_TEXT_LENGTH))
+    group: Mapped[str] = mapped_column(String(ASSET_TEXT_LENGTH), default="asset")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Asset {self.name} {self.uri}>"
+
+
+class AssetAliasModel(Base):
+    """An alias tasks emitted asset events through; ``asset_alias_asset`` says which assets."""
+
+    __tablename__ = "asset_alias"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(ASSET_TEXT_LENGTH), unique=True)
+    group: Mapped[str] = mapped_column(String(ASSET_TEXT_LENGTH), default="asset")
+
+
+class AssetAliasAsset(Base):
+    """An asset an alias resolved to (an event of that asset was emitted through the alias)."""
+
+    __tablename__ = "asset_alias_asset"
+
+    alias_id: Mapped[int] = mapped_column(Integer, ForeignKey("asset_alias.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(Integer, ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AssetEvent(Base):
+    """One update of an asset: by a task's success (its source), with the extra it set."""
+
+    __tablename__ = "asset_event"
+    __table_args__ = (Index("ix_asset_event_asset_id_timestamp", "asset_id", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_id: Mapped[int] = mapped_column(Integer, ForeignKey("asset.id", ondelete="CASCADE"))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source_dag_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    source_task_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    source_run_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    source_map_index: Mapped[int] = mapped_column(Integer, default=UNMAPPED, server_default=text(str(UNMAPPED)))
+    source_alias: Mapped[str | None] = mapped_column(String(ASSET_TEXT_LENGTH))  # emitted through it
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<AssetEvent {self.id} asset={self.asset_id} {self.source_dag_id}.{self.source_task_id}>"
+
+
+class AssetDagRunQueue(Base):
+    """An asset updated since a consumer DAG's last asset-triggered run: the consumer's queue.
+    Its rows are deleted in the transaction that creates the run that consumes them."""
+
+    __tablename__ = "asset_dag_run_queue"
+
+    asset_id: Mapped[int] = mapped_column(Integer, ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    target_dag_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("dag.dag_id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DagRunAssetEvent(Base):
+    """An asset event an asset-triggered run consumed (its ``triggering_asset_events``)."""
+
+    __tablename__ = "dagrun_asset_event"
+    __table_args__ = (
+        ForeignKeyConstraint(["dag_id", "run_id"], ["dag_run.dag_id", "dag_run.run_id"], ondelete="CASCADE"),
+    )
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, ForeignKey("asset_event.id", ondelete="CASCADE"), primary_key=True)

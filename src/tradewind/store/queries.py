@@ -58,7 +58,7 @@ __all__ = [
     "upsert_task_instances",
 ]
 
-RUN_TYPES = ("scheduled", "manual", "backfill")
+RUN_TYPES = ("scheduled", "manual", "backfill", "asset_triggered")
 
 
 class DagRunAlreadyExists(TradewindError):

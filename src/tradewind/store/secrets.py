@@ -227,6 +227,18 @@ class StoreSecrets:
                 runs.setdefault(run_id, {})[(task_id, map_index)] = state
             return runs
 
+    def asset_events(
+        self, *, name: str | None = None, uri: str | None = None, alias: str | None = None
+    ) -> list[dict[str, Any]]:
+        """An asset's events (or an alias's), oldest first (read only: a task's ``inlet_events``)."""
+        from tradewind.store.assets import events
+
+        try:
+            with self._session() as session:
+                return events(session, name=name, uri=uri, alias=alias)
+        except (OperationalError, ProgrammingError):  # a store from before migration 0009: none
+            return []
+
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()

@@ -20,7 +20,7 @@ from tradewind.store.models import DagRun
 
 router = APIRouter(prefix="/api/v2", tags=["DagRun"])
 
-RUN_TYPES = ("scheduled", "manual", "backfill")
+RUN_TYPES = ("scheduled", "manual", "backfill", "asset_triggered")
 
 
 class TriggerDAGRunPostBody(BaseModel):

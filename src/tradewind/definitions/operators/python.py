@@ -7,6 +7,7 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tradewind.definitions.assets import Metadata
 from tradewind.definitions.baseoperator import BaseOperator
 from tradewind.errors import DagDefinitionError, TradewindError
 
@@ -85,20 +86,20 @@ class PythonOperator(BaseOperator):
         extra = {"templates_dict": self.templates_dict} if self.templates_dict is not None else {}
         returned = call_with_context(self.python_callable, self.op_args, self.op_kwargs, {**context, **extra})
         if inspect.isgeneratorfunction(self.python_callable):
-            return _drain(returned)
+            return _drain(returned, context)
         return returned
 
 
-def _drain(generator: Any) -> Any:
+def _drain(generator: Any, context: dict[str, Any]) -> Any:
     """A task function that yields (asset ``Metadata``, as in Airflow 3): run it to its end; its
-    ``return`` value is the task's. tradewind emits no asset events yet, and says so."""
+    ``return`` value is the task's, each ``Metadata`` goes to its asset's event (docs/adr/0012)."""
     while True:
         try:
             item = next(generator)
         except StopIteration as stop:
             return stop.value
-        if type(item).__name__ == "Metadata":
-            print(f"Asset event for {item.asset!r} (extra {item.extra!r}) not emitted: tradewind has no assets yet")
+        if isinstance(item, Metadata) and "outlet_events" in context:
+            context["outlet_events"].take(item)
         else:
             print(f"Ignoring a value of type {type(item).__name__} yielded by the task")
 
