@@ -25,7 +25,6 @@ TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "sla": (None, "is ignored: tradewind has no SLA checks (Airflow 3 removed them too)"),
     "priority_weight": (1, _WITHIN_A_RUN),
     "weight_rule": ("downstream", _WITHIN_A_RUN),
-    "retry_policy": (None, "is ignored: retries follow retries, retry_delay and retry_exponential_backoff"),
     "email": (None, _NO_EMAIL),
     "executor": (None, _ONE_EXECUTOR),
     "executor_config": (None, _ONE_EXECUTOR),

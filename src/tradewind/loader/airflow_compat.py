@@ -414,3 +414,12 @@ MODULES.update(
     }
 )
 # --- end of TriggerDagRunOperator's block
+
+# --- issue 9 (retry policies: retry_policy=, definitions/retry_policy.py)
+from tradewind.definitions import retry_policy as _retry_policy  # noqa: E402
+
+_RETRY_POLICY: dict[str, Any] = {name: getattr(_retry_policy, name) for name in _retry_policy.__all__}
+_SDK.update(_RETRY_POLICY)
+MODULES["airflow.sdk.definitions.retry_policy"] = _RETRY_POLICY
+MODULES["airflow.providers.common.compat.sdk"].update(_RETRY_POLICY)
+# --- end of retry policies' block
