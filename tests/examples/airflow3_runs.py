@@ -1,12 +1,99 @@
 """What Airflow 3.3.2 gave for ``airflow dags test DAG_ID 2026-11-29`` on more of its own example
 DAGs: the run's state, and each task instance's state and return value (``task[i]`` for map index
-i). Read from the metadata database of a real Airflow 3.3.2 run (SQLite, LocalExecutor defaults)."""
+i). Read from the metadata database of a real Airflow 3.3.2 run (SQLite, LocalExecutor defaults) by
+``python scripts/airflow_examples.py observe --airflow PYTHON DAG_ID ...``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+
+class _Varies:
+    """A value that depends on the date, the machine or chance: equal to anything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "VARIES"
+
+
+VARIES: Any = _Varies()
+
 RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
+    "example_retry_policy": ("example_retry_policy.py", "failed", {"call_external_api": ("failed", None)}),
+    "example_setup_teardown": (
+        "example_setup_teardown.py",
+        "success",
+        {
+            "root_setup": ("success", "Hello from root_setup"),
+            "normal": ("success", "I am just a normal task"),
+            "root_teardown": ("success", "Goodbye from root_teardown"),
+            "section_1.taskgroup_setup": ("success", "Hello from taskgroup_setup"),
+            "section_1.normal": ("success", "I am just a normal task"),
+            "section_1.taskgroup_teardown": ("success", "Hello from taskgroup_teardown"),
+        },
+    ),
+    "example_setup_teardown_taskflow": (
+        "example_setup_teardown_taskflow.py",
+        "success",
+        {
+            "my_first_task": ("success", None),
+            "my_second_task": ("success", None),
+            "my_third_task": ("success", None),
+            "outer_setup": ("success", "some cluster id"),
+            "outer_work": ("success", None),
+            "outer_teardown": ("success", None),
+            "section_1.inner_setup": ("success", "some_cluster_id"),
+            "section_1.inner_work": ("success", None),
+            "section_1.inner_teardown": ("success", None),
+        },
+    ),
+    "example_skip_dag": (
+        "example_skip_dag.py",
+        "success",
+        {
+            "skip_operator_1": ("skipped", None),
+            "always_true_1": ("success", None),
+            "skip_operator_2": ("skipped", None),
+            "always_true_2": ("success", None),
+            "all_success": ("skipped", None),
+            "one_success": ("success", None),
+            "final_1": ("skipped", None),
+            "final_2": ("success", None),
+        },
+    ),
+    "example_branch_labels": (
+        "example_branch_labels.py",
+        "success",
+        {
+            task_id: ("success", None)
+            for task_id in (
+                "ingest",
+                "analyze",
+                "check_integrity",
+                "describe_integrity",
+                "save",
+                "email_error",
+                "report",
+            )
+        },
+    ),
+    "example_xcom": (
+        "example_xcom.py",
+        "success",
+        {
+            "bash_push": ("success", "value_by_return"),
+            "push_by_returning": ("success", {"a": "b"}),
+            "push": ("success", None),
+            "bash_pull": ("success", None),
+            "pull_value_from_bash_push": ("success", None),
+            "puller": ("success", None),
+        },
+    ),
     "example_time_delta_sensor_async": (
         "example_time_delta_sensor_async.py",
         "success",
@@ -143,4 +230,111 @@ RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
         "success",
         {"should_run": ("success", None), "empty_task_1": ("success", None), "empty_task_2": ("skipped", None)},
     ),
+}
+
+# the example file that defines each DAG, as Airflow 3.3.2 reads them (also the DAGs of files
+# tradewind cannot import)
+FILES: dict[str, str] = {
+    "asset_alias_example_alias_consumer": "example_asset_alias.py",
+    "asset_alias_example_alias_producer": "example_asset_alias.py",
+    "asset_s3_bucket_consumer": "example_asset_alias.py",
+    "asset_s3_bucket_producer": "example_asset_alias.py",
+    "asset_alias_example_alias_consumer_with_no_taskflow": "example_asset_alias_with_no_taskflow.py",
+    "asset_alias_example_alias_producer_with_no_taskflow": "example_asset_alias_with_no_taskflow.py",
+    "asset_s3_bucket_consumer_with_no_taskflow": "example_asset_alias_with_no_taskflow.py",
+    "asset_s3_bucket_producer_with_no_taskflow": "example_asset_alias_with_no_taskflow.py",
+    "team_analytics_producer": "example_asset_allow_teams.py",
+    "team_ml_consumer": "example_asset_allow_teams.py",
+    "asset1_producer": "example_asset_decorator.py",
+    "asset2_producer": "example_asset_decorator.py",
+    "consumes_asset_decorator": "example_asset_decorator.py",
+    "aggregate_regional_sales": "example_asset_partition.py",
+    "clean_and_combine_player_stats": "example_asset_partition.py",
+    "compute_player_odds": "example_asset_partition.py",
+    "daily_inference": "example_asset_partition.py",
+    "daily_team_a_rollup": "example_asset_partition.py",
+    "ingest_region_stats": "example_asset_partition.py",
+    "ingest_regional_sales": "example_asset_partition.py",
+    "ingest_team_a_player_stats": "example_asset_partition.py",
+    "live_region_player_stats": "example_asset_partition.py",
+    "monthly_team_a_rollup": "example_asset_partition.py",
+    "multi_region_player_stats": "example_asset_partition.py",
+    "player_odds_quality_check_wont_ever_to_trigger": "example_asset_partition.py",
+    "regional_stats_breakdown": "example_asset_partition.py",
+    "scatter_live_region_to_segments": "example_asset_partition.py",
+    "segment_region_stats_early_rollup": "example_asset_partition.py",
+    "segment_region_stats_rollup": "example_asset_partition.py",
+    "summarize_live_region_stats": "example_asset_partition.py",
+    "team_b_player_stats": "example_asset_partition.py",
+    "team_c_player_stats": "example_asset_partition.py",
+    "trailing_week_inference": "example_asset_partition.py",
+    "train_weekly_model": "example_asset_partition.py",
+    "example_asset_state_store_consumer": "example_asset_state_store.py",
+    "example_asset_state_store_producer": "example_asset_state_store.py",
+    "example_asset_with_watchers": "example_asset_with_watchers.py",
+    "asset_consumes_1": "example_assets.py",
+    "asset_consumes_1_and_2": "example_assets.py",
+    "asset_consumes_1_never_scheduled": "example_assets.py",
+    "asset_consumes_unknown_never_scheduled": "example_assets.py",
+    "asset_produces_1": "example_assets.py",
+    "asset_produces_2": "example_assets.py",
+    "conditional_asset_and_time_based_timetable": "example_assets.py",
+    "consume_1_and_2_with_asset_expressions": "example_assets.py",
+    "consume_1_or_2_with_asset_expressions": "example_assets.py",
+    "consume_1_or_both_2_and_3_with_asset_expressions": "example_assets.py",
+    "example_branch_labels": "example_branch_labels.py",
+    "example_branch_dop_operator_v3": "example_branch_python_dop_operator_3.py",
+    "example_complex": "example_complex.py",
+    "example_custom_weight": "example_custom_weight.py",
+    "example_dag_decorator": "example_dag_decorator.py",
+    "example_display_name": "example_display_name.py",
+    "example_dynamic_task_mapping": "example_dynamic_task_mapping.py",
+    "example_task_group_mapping": "example_dynamic_task_mapping.py",
+    "example_task_mapping_second_order": "example_dynamic_task_mapping.py",
+    "example_dynamic_task_mapping_with_no_taskflow_operators": (
+        "example_dynamic_task_mapping_with_no_taskflow_operators.py"
+    ),
+    "example_failed_dag": "example_failed_dag.py",
+    "read_asset_event": "example_inlet_event_extra.py",
+    "read_asset_event_from_classic": "example_inlet_event_extra.py",
+    "latest_only_with_trigger": "example_latest_only_with_trigger.py",
+    "example_nested_branch_dag": "example_nested_branch_dag.py",
+    "asset_with_extra_by_context": "example_outlet_event_extra.py",
+    "asset_with_extra_by_yield": "example_outlet_event_extra.py",
+    "asset_with_extra_from_classic_operator": "example_outlet_event_extra.py",
+    "example_params_trigger_ui": "example_params_trigger_ui.py",
+    "example_params_ui_tutorial": "example_params_ui_tutorial.py",
+    "example_passing_params_via_test_command": "example_passing_params_via_test_command.py",
+    "example_retry_policy": "example_retry_policy.py",
+    "example_setup_teardown": "example_setup_teardown.py",
+    "example_setup_teardown_taskflow": "example_setup_teardown_taskflow.py",
+    "example_simplest_dag": "example_simplest_dag.py",
+    "example_skip_dag": "example_skip_dag.py",
+    "example_task_group": "example_task_group.py",
+    "example_task_group_decorator": "example_task_group_decorator.py",
+    "example_task_state_store": "example_task_state_store.py",
+    "example_task_state_store_async": "example_task_state_store_async.py",
+    "example_task_state_store_mapped": "example_task_state_store_mapped.py",
+    "example_time_delta_sensor_async": "example_time_delta_sensor_async.py",
+    "example_trigger_target_dag": "example_trigger_target_dag.py",
+    "example_workday_timetable": "example_workday_timetable.py",
+    "example_xcom": "example_xcom.py",
+    "example_xcom_args": "example_xcomargs.py",
+    "example_xcom_args_with_operators": "example_xcomargs.py",
+    "tutorial": "tutorial.py",
+    "tutorial_dag": "tutorial_dag.py",
+    "tutorial_objectstorage": "tutorial_objectstorage.py",
+    "tutorial_taskflow_api": "tutorial_taskflow_api.py",
+    "tutorial_taskflow_api_virtualenv": "tutorial_taskflow_api_virtualenv.py",
+    "tutorial_taskflow_templates": "tutorial_taskflow_templates.py",
+}
+
+# DAGs scripts/airflow_examples.py does not run with `dags test`, and why
+NOT_RUN: dict[str, str] = {
+    "example_dag_decorator": (
+        "calls https://httpbingo.org; tests/examples/test_examples_with_services.py runs it against a local "
+        "server and gets what Airflow gets"
+    ),
+    "example_retry_policy": "calls https://api.example.com (Airflow without network: failed after 6 tries)",
+    "tutorial_taskflow_api_virtualenv": "installs funcsigs from PyPI into a new virtualenv",
 }

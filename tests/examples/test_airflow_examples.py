@@ -11,7 +11,6 @@ import os
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import airflow3_runs
 import pytest
@@ -110,80 +109,7 @@ def test_task_group_examples_succeed(examples: Path, dag_id: str) -> None:
 # return values Airflow 3.3.2 gave for `airflow dags test DAG_ID 2026-11-29` (observed with a real
 # Airflow 3.3.2; values that depend on the date or the machine are left out)
 LOGICAL_DATE = datetime(2026, 11, 29, tzinfo=UTC)
-AIRFLOW_3_RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
-    "example_setup_teardown": (
-        "example_setup_teardown.py",
-        "success",
-        {
-            "root_setup": ("success", "Hello from root_setup"),
-            "normal": ("success", "I am just a normal task"),
-            "root_teardown": ("success", "Goodbye from root_teardown"),
-            "section_1.taskgroup_setup": ("success", "Hello from taskgroup_setup"),
-            "section_1.normal": ("success", "I am just a normal task"),
-            "section_1.taskgroup_teardown": ("success", "Hello from taskgroup_teardown"),
-        },
-    ),
-    "example_setup_teardown_taskflow": (
-        "example_setup_teardown_taskflow.py",
-        "success",
-        {
-            "my_first_task": ("success", None),
-            "my_second_task": ("success", None),
-            "my_third_task": ("success", None),
-            "outer_setup": ("success", "some cluster id"),
-            "outer_work": ("success", None),
-            "outer_teardown": ("success", None),
-            "section_1.inner_setup": ("success", "some_cluster_id"),
-            "section_1.inner_work": ("success", None),
-            "section_1.inner_teardown": ("success", None),
-        },
-    ),
-    "example_skip_dag": (
-        "example_skip_dag.py",
-        "success",
-        {
-            "skip_operator_1": ("skipped", None),
-            "always_true_1": ("success", None),
-            "skip_operator_2": ("skipped", None),
-            "always_true_2": ("success", None),
-            "all_success": ("skipped", None),
-            "one_success": ("success", None),
-            "final_1": ("skipped", None),
-            "final_2": ("success", None),
-        },
-    ),
-    "example_branch_labels": (
-        "example_branch_labels.py",
-        "success",
-        {
-            task_id: ("success", None)
-            for task_id in (
-                "ingest",
-                "analyze",
-                "check_integrity",
-                "describe_integrity",
-                "save",
-                "email_error",
-                "report",
-            )
-        },
-    ),
-    "example_xcom": (
-        "example_xcom.py",
-        "success",
-        {
-            "bash_push": ("success", "value_by_return"),
-            "push_by_returning": ("success", {"a": "b"}),
-            "push": ("success", None),
-            "bash_pull": ("success", None),
-            "pull_value_from_bash_push": ("success", None),
-            "puller": ("success", None),
-        },
-    ),
-}
-
-
-AIRFLOW_3_RUNS.update(airflow3_runs.RUNS)
+AIRFLOW_3_RUNS = {dag_id: run for dag_id, run in airflow3_runs.RUNS.items() if dag_id not in airflow3_runs.NOT_RUN}
 
 
 @pytest.fixture(scope="module")
