@@ -192,9 +192,9 @@ def rows() -> Iterator[Row]:
             if bag.import_errors:
                 error = _first_line(next(iter(bag.import_errors.values())).error)
                 for dag_id in in_airflow or ["-"]:
-                    yield Row(
-                        file, dag_id, "error", "-", error if in_airflow else f"{error}; Airflow finds no DAG in it"
-                    )
+                    note = airflow3_runs.FILE_NOTES.get(file)
+                    said = error + _airflow_gave(dag_id, in_airflow) + (f"; {note}" if note else "")
+                    yield Row(file, dag_id, "error", "-", said)
             elif not bag.dags:
                 yield Row(
                     file, "-", "yes", "-", "no DAG in it, as in Airflow" if not in_airflow else "no: Airflow finds DAGs"
@@ -241,6 +241,16 @@ def _compare(dag_id: str, run: str, results: dict[str, tuple[str, Any]] | None) 
     if values:
         return "no: return values of " + ", ".join(values)
     return "yes"
+
+
+def _airflow_gave(dag_id: str, in_airflow: list[str]) -> str:
+    if not in_airflow:
+        return "; Airflow finds no DAG in it"
+    observed = airflow3_runs.RUNS.get(dag_id)
+    if observed is None:
+        return ""
+    why = airflow3_runs.DIFFERS.get(dag_id)
+    return f"; Airflow's run: {observed[1]}" + (f" ({why})" if why else "")
 
 
 def _first_line(error: str) -> str:

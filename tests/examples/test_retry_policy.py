@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tradewind.definitions.instance_key import TaskInstanceKey
 from tradewind.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryDecision, RetryRule
+from tradewind.definitions.states import TaskInstanceState
 from tradewind.loader import load_dags
+from tradewind.runtime.durable import result_from_log, result_line
+from tradewind.runtime.work import TaskResult
 from tradewind.scheduler.dag_test import test_dag as run_dag
 
 DAGS = Path(__file__).parent / "dags"
@@ -84,3 +88,14 @@ def test_a_rule_names_its_mistakes(caplog: pytest.LogCaptureFixture) -> None:
         rule = RetryRule(exception="no_such_package.SomeError")
     assert "RetryRule(exception='no_such_package.SomeError'): no such exception class can be imported" in caplog.text
     assert not rule.matches(ValueError("x"))
+
+
+def test_the_delay_a_policy_chose_survives_in_the_try_log(tmp_path: Path) -> None:
+    # a restarted scheduler reads a try's outcome from the end of its log (runtime/durable.py)
+    key = TaskInstanceKey("d", "r", "t", try_number=2)
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    path = tmp_path / "attempt=2.log"
+    for delay in (timedelta(seconds=7), timedelta(0), None):
+        path.write_text(result_line(TaskResult(key, TaskInstanceState.FAILED, now, now, retry_delay=delay)))
+        read = result_from_log(path, key)
+        assert read is not None and read.retry_delay == delay
