@@ -46,6 +46,9 @@ sys.path.insert(0, str(ROOT / "tests" / "examples"))
 
 import airflow3_runs  # noqa: E402
 
+from tradewind.loader import load_dags  # noqa: E402
+from tradewind.scheduler.dag_test import test_dag  # noqa: E402
+
 
 def wheel() -> Path:
     found = sorted(WHEELS.glob("apache_airflow_core-3.*.whl"))
@@ -174,8 +177,6 @@ class Row:
 
 def rows() -> Iterator[Row]:
     """One row per DAG of each example file (one row for a file that defines none)."""
-    from tradewind.loader import load_dags
-
     with tempfile.TemporaryDirectory(prefix="tradewind-examples-") as tmp:
         examples = extract(Path(tmp))
         paths = [p for p in examples.rglob("*.py") if p.name != "__init__.py"]
@@ -204,8 +205,6 @@ def rows() -> Iterator[Row]:
 
 
 def _run(file: str, dag_id: str, dag: Any) -> Row:
-    from tradewind.scheduler.dag_test import test_dag
-
     skip = airflow3_runs.NOT_RUN.get(dag_id)
     if skip:
         return Row(file, dag_id, "yes", "not run", skip)

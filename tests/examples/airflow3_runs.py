@@ -27,6 +27,40 @@ RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
     # Airflow's `dags test` creates no run: the weight rule is not registered as a plugin
     "example_custom_weight": ("example_custom_weight.py", "error: SerializationError", {}),
     # asset examples, as Airflow 3.3.2 runs each alone with `dags test` (a consumer is run by hand)
+    "asset_s3_bucket_producer_with_no_taskflow": (
+        "example_asset_alias_with_no_taskflow.py",
+        "success",
+        {"produce_asset_events": ("success", None)},
+    ),
+    "asset_alias_example_alias_producer_with_no_taskflow": (
+        "example_asset_alias_with_no_taskflow.py",
+        "success",
+        {"produce_asset_events_through_asset_alias_with_no_taskflow": ("success", None)},
+    ),
+    "asset_s3_bucket_consumer_with_no_taskflow": (
+        "example_asset_alias_with_no_taskflow.py",
+        "success",
+        {"consume_asset_event": ("success", None)},
+    ),
+    "asset_alias_example_alias_consumer_with_no_taskflow": (
+        "example_asset_alias_with_no_taskflow.py",
+        "success",
+        {"consume_asset_event_from_asset_alias": ("success", None)},
+    ),
+    "asset1_producer": ("example_asset_decorator.py", "success", {"asset1_producer": ("success", None)}),
+    "asset2_producer": ("example_asset_decorator.py", "success", {"asset2_producer": ("success", None)}),
+    "consumes_asset_decorator": ("example_asset_decorator.py", "success", {"process_nothing": ("success", None)}),
+    "team_analytics_producer": (
+        "example_asset_allow_teams.py",
+        "success",
+        {"produce_shared_data": ("success", "Producing shared data for cross-team consumption")},
+    ),
+    "team_ml_consumer": (
+        "example_asset_allow_teams.py",
+        "success",
+        {"consume_shared_data": ("success", "Consuming shared data from team_analytics")},
+    ),
+    "example_asset_with_watchers": ("example_asset_with_watchers.py", "success", {"test_task": ("success", None)}),
     "asset_s3_bucket_producer": ("example_asset_alias.py", "success", {"produce_asset_events": ("success", None)}),
     "asset_alias_example_alias_producer": (
         "example_asset_alias.py",
@@ -531,6 +565,17 @@ DIFFERS: dict[str, str] = {
     "example_workday_timetable": "imports its timetable from Airflow's own package airflow.example_dags",
     "tutorial_objectstorage": "ObjectStoragePath is not provided",
     **{
+        dag_id: "asset decorators, watchers and teams: data-aware scheduling is built apart"
+        for dag_id in (
+            "asset1_producer",
+            "asset2_producer",
+            "consumes_asset_decorator",
+            "team_analytics_producer",
+            "team_ml_consumer",
+            "example_asset_with_watchers",
+        )
+    },
+    **{
         dag_id: "reads or writes asset events (inlet_events, outlet_events): data-aware scheduling is built apart"
         for dag_id in (
             "asset_alias_example_alias_consumer",
@@ -540,6 +585,8 @@ DIFFERS: dict[str, str] = {
             "read_asset_event",
             "asset_with_extra_by_context",
             "asset_with_extra_from_classic_operator",
+            "asset_alias_example_alias_producer_with_no_taskflow",
+            "asset_alias_example_alias_consumer_with_no_taskflow",
         )
     },
 }

@@ -82,6 +82,8 @@ def test_the_first_matching_rule_decides(exception: BaseException, decision: Ret
 def test_a_rule_names_its_mistakes(caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(ValueError, match=r"RetryRule\(exception='HTTPError'\): give the exception class or its dotted"):
         RetryRule(exception="HTTPError")
+    with pytest.raises(TypeError, match=r"RetryRule\(exception=<class 'int'>\): give an exception class or its"):
+        RetryRule(exception=int)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"RetryRule\(action='fail'\): give a RetryAction"):
         RetryRule(exception=ValueError, action="fail")  # type: ignore[arg-type]
     with caplog.at_level(logging.WARNING):

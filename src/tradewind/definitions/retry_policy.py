@@ -98,7 +98,7 @@ class RetryRule:
                     f"RetryRule(exception={spec!r}): give the exception class or its dotted import path, "
                     f"for example 'builtins.{spec or 'ValueError'}'"
                 )
-            if not isinstance(spec, (str, type)):
+            if not isinstance(spec, str) and not (isinstance(spec, type) and issubclass(spec, BaseException)):
                 raise TypeError(f"RetryRule(exception={spec!r}): give an exception class or its dotted import path")
             if isinstance(spec, str) and _import_exception(spec) is None:
                 log.warning(
