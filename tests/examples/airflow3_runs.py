@@ -562,7 +562,10 @@ FILE_NOTES: dict[str, str] = {
 DIFFERS: dict[str, str] = {
     "example_task_state_store_mapped": "no task state store (tests/examples/test_examples_with_services.py)",
     "example_task_state_store": "no task state store: airflow.sdk.execution_time.context is not provided",
-    "example_workday_timetable": "imports its timetable from Airflow's own package airflow.example_dags",
+    "example_workday_timetable": (
+        "imports its timetable from Airflow's own package airflow.example_dags; kept next to the DAG file, "
+        "the plugin gives Airflow's runs (tests/examples/test_workday_plugin.py)"
+    ),
     "tutorial_objectstorage": "ObjectStoragePath is not provided",
     **{
         dag_id: "asset decorators, watchers and teams: data-aware scheduling is built apart"

@@ -423,3 +423,51 @@ _SDK.update(_RETRY_POLICY)
 MODULES["airflow.sdk.definitions.retry_policy"] = _RETRY_POLICY
 MODULES["airflow.providers.common.compat.sdk"].update(_RETRY_POLICY)
 # --- end of retry policies' block
+
+# --- issue 9 (Airflow plugins: a plugin file that registers timetables imports; nothing else)
+_PLUGIN_PARTS = (
+    "hooks",
+    "executors",
+    "macros",
+    "admin_views",
+    "flask_blueprints",
+    "fastapi_apps",
+    "fastapi_root_middlewares",
+    "external_views",
+    "react_apps",
+    "appbuilder_views",
+    "appbuilder_menu_items",
+    "global_operator_extra_links",
+    "operator_extra_links",
+    "listeners",
+    "priority_weight_strategies",
+    "partition_mappers",
+)
+
+
+class AirflowPlugin:
+    """Airflow's plugin base, so that a plugin file kept next to the DAG files imports. A plugin's
+    ``timetables`` need no registration here (the DAG file imports its Timetable subclass and the
+    runs are stored with the DAG); anything else a plugin adds would be ignored, so it fails the
+    import naming it::
+
+        class WorkdayTimetablePlugin(AirflowPlugin):
+            name = "workday_timetable_plugin"
+            timetables = [AfterWorkdayTimetable]
+    """
+
+    name: str = ""
+    timetables: list[Any] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for part in _PLUGIN_PARTS:
+            if getattr(cls, part, None):
+                raise ImportError(
+                    f"Airflow plugin {cls.__name__}: {part} is not supported by tradewind, which takes only a "
+                    f"plugin's timetables (see {COMPATIBILITY_PAGE})"
+                )
+
+
+MODULES["airflow.plugins_manager"] = {"AirflowPlugin": AirflowPlugin}
+# --- end of plugins' block
