@@ -24,6 +24,94 @@ class _Varies:
 VARIES: Any = _Varies()
 
 RUNS: dict[str, tuple[str, str, dict[str, tuple[str, Any]]]] = {
+    "asset_consumes_1": ("example_assets.py", "success", {"consuming_1": ("success", "")}),
+    "asset_consumes_1_and_2": ("example_assets.py", "success", {"consuming_2": ("success", "")}),
+    "asset_consumes_1_never_scheduled": ("example_assets.py", "success", {"consuming_3": ("success", "")}),
+    "asset_consumes_unknown_never_scheduled": ("example_assets.py", "success", {"unrelated_task": ("success", "")}),
+    "asset_produces_1": ("example_assets.py", "success", {"producing_task_1": ("success", "")}),
+    "asset_produces_2": ("example_assets.py", "success", {"producing_task_2": ("success", "")}),
+    "conditional_asset_and_time_based_timetable": (
+        "example_assets.py",
+        "success",
+        {"conditional_asset_and_time_based_timetable": ("success", "")},
+    ),
+    "consume_1_and_2_with_asset_expressions": (
+        "example_assets.py",
+        "success",
+        {"consume_1_and_2_with_asset_expressions": ("success", "")},
+    ),
+    "consume_1_or_2_with_asset_expressions": (
+        "example_assets.py",
+        "success",
+        {"consume_1_or_2_with_asset_expressions": ("success", "")},
+    ),
+    "consume_1_or_both_2_and_3_with_asset_expressions": (
+        "example_assets.py",
+        "success",
+        {"consume_1_or_both_2_and_3_with_asset_expressions": ("success", "")},
+    ),
+    "aggregate_regional_sales": ("example_asset_partition.py", "success", {"aggregate_sales": ("success", None)}),
+    "clean_and_combine_player_stats": (
+        "example_asset_partition.py",
+        "success",
+        {"combine_player_stats": ("success", None)},
+    ),
+    "compute_player_odds": ("example_asset_partition.py", "success", {"compute_player_odds": ("success", None)}),
+    "daily_inference": ("example_asset_partition.py", "success", {"run_inference": ("success", None)}),
+    "daily_team_a_rollup": ("example_asset_partition.py", "success", {"summarise_team_a_day": ("success", None)}),
+    "ingest_region_stats": ("example_asset_partition.py", "success", {"ingest_region": ("success", None)}),
+    "ingest_regional_sales": ("example_asset_partition.py", "success", {"ingest_sales": ("success", None)}),
+    "ingest_team_a_player_stats": ("example_asset_partition.py", "success", {"ingest_team_a_stats": ("success", None)}),
+    "live_region_player_stats": (
+        "example_asset_partition.py",
+        "success",
+        {"live_region_player_stats": ("success", None)},
+    ),
+    "monthly_team_a_rollup": ("example_asset_partition.py", "success", {"summarise_team_a_month": ("success", None)}),
+    "multi_region_player_stats": (
+        "example_asset_partition.py",
+        "success",
+        {"multi_region_player_stats": ("success", None)},
+    ),
+    "player_odds_quality_check_wont_ever_to_trigger": (
+        "example_asset_partition.py",
+        "success",
+        {"check_partition_alignment": ("success", None)},
+    ),
+    "regional_stats_breakdown": (
+        "example_asset_partition.py",
+        "success",
+        {"regional_stats_breakdown": ("success", None)},
+    ),
+    "scatter_live_region_to_segments": (
+        "example_asset_partition.py",
+        "success",
+        {"process_region_segment": ("success", None)},
+    ),
+    "segment_region_stats_early_rollup": (
+        "example_asset_partition.py",
+        "success",
+        {"aggregate_available_regions": ("success", None)},
+    ),
+    "segment_region_stats_rollup": (
+        "example_asset_partition.py",
+        "success",
+        {"aggregate_all_regions": ("success", None)},
+    ),
+    "summarize_live_region_stats": (
+        "example_asset_partition.py",
+        "success",
+        {"summarize_live_region": ("success", None)},
+    ),
+    "team_b_player_stats": ("example_asset_partition.py", "success", {"team_b_player_stats": ("success", None)}),
+    "team_c_player_stats": ("example_asset_partition.py", "success", {"team_c_player_stats": ("success", None)}),
+    "trailing_week_inference": ("example_asset_partition.py", "success", {"run_trailing_inference": ("success", None)}),
+    "train_weekly_model": ("example_asset_partition.py", "success", {"train_model": ("success", None)}),
+    "example_task_state_store_async": (
+        "example_task_state_store_async.py",
+        "failed",
+        {"ingest_pages": ("failed", None)},
+    ),
     # Airflow's `dags test` creates no run: the weight rule is not registered as a plugin
     "example_custom_weight": ("example_custom_weight.py", "error: SerializationError", {}),
     # asset examples, as Airflow 3.3.2 runs each alone with `dags test` (a consumer is run by hand)
@@ -568,7 +656,7 @@ DIFFERS: dict[str, str] = {
     ),
     "tutorial_objectstorage": "ObjectStoragePath is not provided",
     **{
-        dag_id: "asset decorators, watchers and teams: data-aware scheduling is built apart"
+        dag_id: "asset decorators, watchers, teams, partitions, asset schedules: data-aware scheduling is built apart"
         for dag_id in (
             "asset1_producer",
             "asset2_producer",
@@ -576,8 +664,40 @@ DIFFERS: dict[str, str] = {
             "team_analytics_producer",
             "team_ml_consumer",
             "example_asset_with_watchers",
+            "asset_consumes_1",
+            "asset_consumes_1_and_2",
+            "asset_consumes_1_never_scheduled",
+            "asset_consumes_unknown_never_scheduled",
+            "asset_produces_1",
+            "asset_produces_2",
+            "conditional_asset_and_time_based_timetable",
+            "consume_1_and_2_with_asset_expressions",
+            "consume_1_or_2_with_asset_expressions",
+            "consume_1_or_both_2_and_3_with_asset_expressions",
+            "aggregate_regional_sales",
+            "clean_and_combine_player_stats",
+            "compute_player_odds",
+            "daily_inference",
+            "daily_team_a_rollup",
+            "ingest_region_stats",
+            "ingest_regional_sales",
+            "ingest_team_a_player_stats",
+            "live_region_player_stats",
+            "monthly_team_a_rollup",
+            "multi_region_player_stats",
+            "player_odds_quality_check_wont_ever_to_trigger",
+            "regional_stats_breakdown",
+            "scatter_live_region_to_segments",
+            "segment_region_stats_early_rollup",
+            "segment_region_stats_rollup",
+            "summarize_live_region_stats",
+            "team_b_player_stats",
+            "team_c_player_stats",
+            "trailing_week_inference",
+            "train_weekly_model",
         )
     },
+    "example_task_state_store_async": "no task state store: airflow.sdk.execution_time.context is not provided",
     **{
         dag_id: "reads or writes asset events (inlet_events, outlet_events): data-aware scheduling is built apart"
         for dag_id in (
