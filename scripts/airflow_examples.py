@@ -202,6 +202,9 @@ def rows() -> Iterator[Row]:
                 )
             for dag_id in sorted(bag.dags):
                 yield _run(file, dag_id, bag.get_dag(dag_id))
+            if not bag.import_errors:
+                for dag_id in sorted(set(in_airflow) - set(bag.dags)):
+                    yield Row(file, dag_id, "no DAG", "-", "no: Airflow finds this DAG in the file, tradewind does not")
 
 
 def _run(file: str, dag_id: str, dag: Any) -> Row:
