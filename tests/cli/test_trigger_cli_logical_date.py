@@ -5,14 +5,11 @@ the trigger time."""
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
-
-from tradewind.cli.main import main
+from clikit import cli, home_with_dags
 
 pytestmark = pytest.mark.slow  # the DAG processor imports the files in child processes
 
@@ -37,23 +34,8 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    root = tmp_path_factory.mktemp("trigger")
-    folder = root / "home" / "dags"
-    folder.mkdir(parents=True)
-    for name, source in FILES.items():
-        (folder / name).write_text(textwrap.dedent(source))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TRADEWIND_HOME", str(root / "home"))
-        patch.setenv("TRADEWIND__CORE__DAGS_FOLDER", str(folder))
-        patch.setenv("COLUMNS", "250")
-        for key in ("CREATE_CRON_DATA_INTERVALS", "CREATE_DELTA_DATA_INTERVALS"):
-            patch.delenv(f"TRADEWIND__SCHEDULER__{key}", raising=False)
+    with home_with_dags(tmp_path_factory.mktemp("trigger"), FILES, COLUMNS="250"):
         yield
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_an_airflow_3_dag_gets_a_run_without_a_logical_date(env: None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from tradewind.processor import DagProcessor
 from tradewind.scheduler.persistence import StoreGateway
 from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
-from tradewind.store.engine import make_engine, migrate, session_scope
+from tradewind.store.engine import session_scope
 
 pytestmark = pytest.mark.slow  # every test starts processor children
 
@@ -41,17 +41,6 @@ def chain(dag_id: str, tasks: list[str], bad_dependency: str | None = None) -> s
         if deps:
             lines.append(f"      dependencies: {json.dumps(deps)}")
     return "\n".join(lines) + "\n"
-
-
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
-    engine = make_engine()
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -239,7 +239,7 @@ def test_asset_schedules_and_outlets_import_without_warnings(tmp_path: Path) -> 
     ("line", "symbol"),
     [
         ("from airflow.sdk import AssetWatcher", "airflow.sdk.AssetWatcher"),
-        ("from airflow.sdk import ExceptionRetryPolicy", "airflow.sdk.ExceptionRetryPolicy"),
+        ("from airflow.sdk import AllowedKeyMapper", "airflow.sdk.AllowedKeyMapper"),
         ("from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator", "airflow.providers.amazon"),
     ],
 )

@@ -10,23 +10,10 @@ from typing import Any
 
 import pytest
 
+from tradewind.definitions import timetables as tt
 from tradewind.definitions.dag import DAG
 from tradewind.definitions.serialized import SerializedDAG, dag_hash, serialize_dag, serialize_with_hash
-from tradewind.definitions.timetables import (
-    ContinuousTimetable,
-    CronDataIntervalTimetable,
-    CronTriggerTimetable,
-    DagRunInfo,
-    DataInterval,
-    DeltaDataIntervalTimetable,
-    DeltaTriggerTimetable,
-    EventsTimetable,
-    MultipleCronTriggerTimetable,
-    NullTimetable,
-    OnceTimetable,
-    TimeRestriction,
-    Timetable,
-)
+from tradewind.definitions.timetables import DagRunInfo, DataInterval, TimeRestriction, Timetable
 from tradewind.definitions.timetables.serialization import (
     MAX_RUNS,
     precomputing_at,
@@ -40,19 +27,19 @@ START = datetime(2025, 10, 20, tzinfo=UTC)
 NOW = datetime(2025, 11, 5, 12, tzinfo=UTC)
 
 BUILT_IN = [
-    CronDataIntervalTimetable("0 2 * * *", "Europe/Amsterdam"),
-    CronTriggerTimetable("0 2 * * *", timezone="Europe/Amsterdam", interval=timedelta(hours=1)),
-    CronTriggerTimetable("@hourly", timezone="UTC", run_immediately=timedelta(minutes=10)),
-    CronTriggerTimetable("@daily", timezone="America/New_York", run_immediately=None),
-    MultipleCronTriggerTimetable("0 6 * * *", "30 18 * * *", timezone="Europe/Amsterdam", run_immediately=True),
-    DeltaDataIntervalTimetable(timedelta(hours=6)),
-    DeltaTriggerTimetable(timedelta(days=1), interval=timedelta(hours=3)),
-    EventsTimetable(
+    tt.CronDataIntervalTimetable("0 2 * * *", "Europe/Amsterdam"),
+    tt.CronTriggerTimetable("0 2 * * *", timezone="Europe/Amsterdam", interval=timedelta(hours=1)),
+    tt.CronTriggerTimetable("@hourly", timezone="UTC", run_immediately=timedelta(minutes=10)),
+    tt.CronTriggerTimetable("@daily", timezone="America/New_York", run_immediately=None),
+    tt.MultipleCronTriggerTimetable("0 6 * * *", "30 18 * * *", timezone="Europe/Amsterdam", run_immediately=True),
+    tt.DeltaDataIntervalTimetable(timedelta(hours=6)),
+    tt.DeltaTriggerTimetable(timedelta(days=1), interval=timedelta(hours=3)),
+    tt.EventsTimetable(
         [START + timedelta(days=3), START + timedelta(days=9)], restrict_to_events=True, description="games"
     ),
-    ContinuousTimetable(),
-    OnceTimetable(),
-    NullTimetable(),
+    tt.ContinuousTimetable(),
+    tt.OnceTimetable(),
+    tt.NullTimetable(),
 ]
 
 
@@ -79,10 +66,10 @@ def test_a_built_in_timetable_round_trips(timetable: Timetable, catchup: bool) -
 
 
 def test_a_stored_version_from_before_trigger_timetables_still_reads() -> None:
-    assert read_timetable({"type": "cron", "expression": "@daily", "timezone": "UTC"}) == CronDataIntervalTimetable(
+    assert read_timetable({"type": "cron", "expression": "@daily", "timezone": "UTC"}) == tt.CronDataIntervalTimetable(
         "@daily"
     )
-    assert read_timetable({"type": "delta", "seconds": 3600.0}) == DeltaDataIntervalTimetable(timedelta(hours=1))
+    assert read_timetable({"type": "delta", "seconds": 3600.0}) == tt.DeltaDataIntervalTimetable(timedelta(hours=1))
 
 
 def test_the_serialized_dag_says_which_timetable_and_why() -> None:

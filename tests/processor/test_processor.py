@@ -9,7 +9,6 @@ import json
 import os
 import py_compile
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,21 +19,9 @@ from tradewind.processor import DagProcessor
 from tradewind.scheduler.persistence import StoreGateway
 from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
-from tradewind.store.engine import make_engine, migrate, session_scope
+from tradewind.store.engine import session_scope
 
 pytestmark = pytest.mark.slow  # every test starts processor children
-
-
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """A migrated SQLite store in a fresh TRADEWIND_HOME."""
-    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
-    engine = make_engine()
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ injected clock: a year passes without sleeping."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from tradewind.processor import DagProcessor
 from tradewind.scheduler.persistence import StoreGateway
 from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
-from tradewind.store.engine import make_engine, migrate, session_scope
+from tradewind.store.engine import session_scope
 
 pytestmark = pytest.mark.slow  # the processor imports each file in a child process
 
@@ -54,17 +53,6 @@ DAILY = """
     with DAG("plain_cron", start_date=datetime(2025, 12, 1, tzinfo=timezone.utc), schedule="@daily"):
         EmptyOperator(task_id="load")
 """
-
-
-@pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    monkeypatch.setenv("TRADEWIND_HOME", str(tmp_path / "home"))
-    engine = make_engine()
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 class Clock:

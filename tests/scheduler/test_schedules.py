@@ -12,14 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.scheduler.scheduler_home import SchedulerHome
 
-from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.executors.inline import InlineExecutor
-from tradewind.loader.dagbag import import_dag_file, module_name_for
+from tradewind.loader.dagbag import module_name_for
 from tradewind.scheduler.loop import Scheduler
-from tradewind.scheduler.persistence import StoreGateway
-from tradewind.store import dag_versions as dv
-from tradewind.store.engine import make_engine, migrate, session_scope
 
 AIRFLOW2 = """
     import pendulum
@@ -53,29 +50,7 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(f"2025-{text}+00:00")
 
 
-class Home:
-    def __init__(self, tmp_path: Path) -> None:
-        self.dags = tmp_path / "dags"
-        self.dags.mkdir()
-        self.engine = make_engine()
-        migrate(self.engine)
-        self.gateway = StoreGateway(self.engine)
-
-    def store(self, name: str, source: str) -> None:
-        """Read a DAG file as the DAG processor's child does, and store its DAGs."""
-        path = self.dags / name
-        path.write_text(textwrap.dedent(source))
-        dags, error, _ = import_dag_file(path)
-        assert error is None, error
-        versions = []
-        for dag in dags:
-            data, digest = serialize_with_hash(dag)
-            versions.append(
-                dv.DagVersionInput(dag.dag_id, digest, data, data["schedule"], [], dag.max_active_runs, False)
-            )
-        with session_scope(self.engine) as session:
-            dv.store_versions(session, str(path), versions)
-
+class Home(SchedulerHome):
     def scheduler(self) -> Scheduler:
         def no_tasks(item: object) -> None:
             raise AssertionError("this test creates runs, it runs no task")
@@ -186,9 +161,9 @@ CUSTOM = """
 def test_a_users_own_timetable_is_scheduled_without_importing_its_file(home: Home) -> None:
     from tradewind.processor import DagProcessor
 
-    path = home.dags / "custom.py"
+    path = home.dags_folder / "custom.py"
     path.write_text(textwrap.dedent(CUSTOM))
-    DagProcessor(home.dags, home.engine).run_once()
+    DagProcessor(home.dags_folder, home.engine).run_once()
     scheduler = home.scheduler()
     scheduler.refresh_dags()
 

@@ -12,23 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.scheduler.scheduler_home import SchedulerHome
 
-from tradewind.definitions import secrets
+from tradewind.definitions.dag import DAG
 from tradewind.definitions.instance_key import TaskInstanceKey
-from tradewind.definitions.serialized import serialize_with_hash
 from tradewind.definitions.states import TaskInstanceState
-from tradewind.executors.inline import InlineExecutor
 from tradewind.executors.local import LocalExecutor, task_log_path
-from tradewind.loader.dagbag import import_dag_file
 from tradewind.processor import DagProcessor
 from tradewind.runtime.durable import result_from_log, result_line
-from tradewind.runtime.work import TaskResult, WorkItem
+from tradewind.runtime.work import TaskResult
 from tradewind.scheduler.loop import Scheduler
 from tradewind.scheduler.persistence import StoreGateway
-from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
 from tradewind.store.engine import make_engine, migrate, session_scope
-from tradewind.store.secrets import StoreSecrets
 
 TARGET = """
     from airflow.sdk import DAG, task
@@ -61,47 +57,17 @@ def controller(**arguments: Any) -> str:
     """
 
 
-class Home:
-    def __init__(self, tmp_path: Path) -> None:
-        self.dags_folder = tmp_path / "dags"
-        self.dags_folder.mkdir()
-        self.engine = make_engine()
-        migrate(self.engine)
-        self.gateway = StoreGateway(self.engine)
-        self.tasks: dict[tuple[str, str], Any] = {}
-
-    def store(self, name: str, source: str) -> None:
-        path = self.dags_folder / name
-        path.write_text(textwrap.dedent(source))
-        dags, error, _ = import_dag_file(path)
-        assert error is None, error
-        versions = []
+class Home(SchedulerHome):
+    def store(self, name: str, source: str) -> list[DAG]:
+        dags = super().store(name, source)
         for dag in dags:
             assert dag.import_warnings.messages() == []
-            self.tasks.update({(dag.dag_id, t): task for t, task in dag.task_dict.items()})
-            data, digest = serialize_with_hash(dag)
-            versions.append(
-                dv.DagVersionInput(dag.dag_id, digest, data, data["schedule"], [], dag.max_active_runs, False)
-            )
-        with session_scope(self.engine) as session:
-            dv.store_versions(session, str(path), versions)
-            for dag in dags:
-                q.set_paused(session, dag.dag_id, False)
+        return dags
 
     def run(self) -> str:
         """Trigger the controller and run the scheduler until nothing is left to do."""
         self.gateway.create_manual_run(self.gateway.get_dag("controller"), None, {}, run_id="go")
         return self.run_scheduler()
-
-    def run_scheduler(self) -> str:
-        def find_task(item: WorkItem) -> Any:
-            return self.tasks[(item.key.dag_id, item.key.task_id)]
-
-        log = io.StringIO()
-        # the handle the scheduler gives LocalExecutor's workers; inline tasks get it here
-        with secrets.installed_for(StoreSecrets(self.engine.url.render_as_string(hide_password=False))):
-            Scheduler(self.gateway, InlineExecutor(find_task, log), log=log).run(until_idle=True)  # type: ignore[arg-type]
-        return log.getvalue()
 
     def runs(self, dag_id: str) -> dict[str, str]:
         with session_scope(self.engine) as session:

@@ -6,23 +6,16 @@ stored as the DAG processor stores them; the scheduler runs the tasks inline, fr
 
 from __future__ import annotations
 
-import io
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.scheduler.scheduler_home import SchedulerHome
 
-from tradewind.definitions.serialized import serialize_with_hash
-from tradewind.executors.inline import InlineExecutor
-from tradewind.loader.dagbag import import_dag_file
-from tradewind.runtime.work import WorkItem
-from tradewind.scheduler.loop import Scheduler
-from tradewind.scheduler.persistence import StoreGateway
-from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
-from tradewind.store.engine import make_engine, migrate, session_scope
+from tradewind.store.engine import session_scope
 
 BODY = """
     @task
@@ -68,40 +61,7 @@ ABSENT = {
 }
 
 
-class Home:
-    def __init__(self, tmp_path: Path) -> None:
-        self.dags_folder = tmp_path / "dags"
-        self.dags_folder.mkdir()
-        self.engine = make_engine()
-        migrate(self.engine)
-        self.gateway = StoreGateway(self.engine)
-        self.tasks: dict[tuple[str, str], Any] = {}
-
-    def store(self, name: str, source: str) -> None:
-        path = self.dags_folder / name
-        path.write_text(textwrap.dedent(source))
-        dags, error, _ = import_dag_file(path)
-        assert error is None, error
-        versions = []
-        for dag in dags:
-            self.tasks.update({(dag.dag_id, t): task for t, task in dag.task_dict.items()})
-            data, digest = serialize_with_hash(dag)
-            versions.append(
-                dv.DagVersionInput(dag.dag_id, digest, data, data["schedule"], [], dag.max_active_runs, False)
-            )
-        with session_scope(self.engine) as session:
-            dv.store_versions(session, str(path), versions)
-            for dag in dags:
-                q.set_paused(session, dag.dag_id, False)
-
-    def run_scheduler(self) -> str:
-        def find_task(item: WorkItem) -> Any:
-            return self.tasks[(item.key.dag_id, item.key.task_id)]
-
-        log = io.StringIO()
-        Scheduler(self.gateway, InlineExecutor(find_task, log), log=log).run(until_idle=True)  # type: ignore[arg-type]
-        return log.getvalue()
-
+class Home(SchedulerHome):
     def seen(self, dag_id: str, run_id: str) -> dict[str, Any]:
         """What the task ``look`` saw in its context (its return value)."""
         with session_scope(self.engine) as session:

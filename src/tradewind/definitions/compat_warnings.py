@@ -19,7 +19,6 @@ _ONE_EXECUTOR = "is ignored: every task runs on the executor tradewind is starte
 # (task callbacks are called: runtime/callbacks.py)
 TASK_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "sla": (None, "is ignored: tradewind has no SLA checks (Airflow 3 removed them too)"),
-    "retry_policy": (None, "is ignored: retries follow retries, retry_delay and retry_exponential_backoff"),
     "email": (None, _NO_EMAIL),
     "executor": (None, _ONE_EXECUTOR),
     "executor_config": (None, _ONE_EXECUTOR),

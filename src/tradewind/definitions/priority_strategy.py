@@ -117,12 +117,3 @@ def rule_name(rule: str | PriorityWeightStrategy) -> str:
     if isinstance(rule, PriorityWeightStrategy):
         return f"{type(rule).__module__}.{type(rule).__qualname__}"
     return rule
-
-
-class AirflowPlugin:
-    """Airflow's plugin base class, so that a module declaring a plugin imports (Airflow's own
-    example strategy ships in one). tradewind loads no plugins: a strategy is used by naming it
-    in ``weight_rule``, with no registration."""
-
-    name: str = ""
-    priority_weight_strategies: list[type[PriorityWeightStrategy]] = []

@@ -25,7 +25,7 @@ from typing import Any
 
 from tradewind.definitions.baseoperator import BaseOperator
 from tradewind.definitions.operators.branch import WeekDay
-from tradewind.definitions.operators.python import call_with_context
+from tradewind.definitions.operators.python import PythonCallableMixin
 from tradewind.errors import AirflowSensorTimeout, DagDefinitionError, TaskRescheduled, TaskSkipped, TradewindError
 
 VALID_MODES = ("poke", "reschedule")
@@ -152,7 +152,7 @@ class BaseSensorOperator(BaseOperator):
         raise TaskRescheduled(now + timedelta(seconds=self._interval(tries)))
 
 
-class PythonSensor(BaseSensorOperator):
+class PythonSensor(PythonCallableMixin, BaseSensorOperator):
     """Waits until ``python_callable`` returns a truthy value (or a done PokeReturnValue)."""
 
     template_fields = ("templates_dict", "op_args", "op_kwargs")
@@ -167,18 +167,10 @@ class PythonSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not callable(python_callable):
-            raise DagDefinitionError(
-                f"Task '{self.task_id}': python_callable must be callable, got {python_callable!r}"
-            )
-        self.python_callable = python_callable
-        self.op_args = list(op_args or [])
-        self.op_kwargs = dict(op_kwargs or {})
-        self.templates_dict = templates_dict
+        self._take_callable(python_callable, op_args, op_kwargs, templates_dict)
 
     def poke(self, context: dict[str, Any]) -> bool | PokeReturnValue:
-        extra = {"templates_dict": self.templates_dict} if self.templates_dict is not None else {}
-        outcome = call_with_context(self.python_callable, self.op_args, self.op_kwargs, {**context, **extra})
+        outcome = self.call_python_callable(context)
         return outcome if isinstance(outcome, PokeReturnValue) else PokeReturnValue(bool(outcome))
 
 

@@ -423,7 +423,6 @@ MODULES.update(
     {
         "airflow.task": {},
         "airflow.task.priority_strategy": _STRATEGY,
-        "airflow.plugins_manager": {"AirflowPlugin": _priority_strategy.AirflowPlugin},
     }
 )
 for _module in (
@@ -448,3 +447,61 @@ MODULES["airflow.sdk.definitions.asset.decorators"] = {
     "AssetDefinition": _asset_decorator.AssetDefinition,
     "MultiAssetDefinition": _asset_decorator.MultiAssetDefinition,
 }
+
+# --- issue 9 (retry policies: retry_policy=, definitions/retry_policy.py)
+from tradewind.definitions import retry_policy as _retry_policy  # noqa: E402
+
+_RETRY_POLICY: dict[str, Any] = {name: getattr(_retry_policy, name) for name in _retry_policy.__all__}
+_SDK.update(_RETRY_POLICY)
+MODULES["airflow.sdk.definitions.retry_policy"] = _RETRY_POLICY
+MODULES["airflow.providers.common.compat.sdk"].update(_RETRY_POLICY)
+# --- end of retry policies' block
+
+# --- issue 9 (Airflow plugins: a plugin file that registers timetables imports; nothing else)
+_PLUGIN_PARTS = (
+    "hooks",
+    "executors",
+    "macros",
+    "admin_views",
+    "flask_blueprints",
+    "fastapi_apps",
+    "fastapi_root_middlewares",
+    "external_views",
+    "react_apps",
+    "appbuilder_views",
+    "appbuilder_menu_items",
+    "global_operator_extra_links",
+    "operator_extra_links",
+    "listeners",
+    "partition_mappers",
+)
+
+
+class AirflowPlugin:
+    """Airflow's plugin base, so that a plugin file kept next to the DAG files imports. A plugin's
+    ``timetables`` and ``priority_weight_strategies`` need no registration here (the DAG file
+    imports its Timetable subclass, or names its strategy in ``weight_rule``, and both are used when
+    the file is imported); anything else a plugin adds would be ignored, so it fails the import
+    naming it::
+
+        class WorkdayTimetablePlugin(AirflowPlugin):
+            name = "workday_timetable_plugin"
+            timetables = [AfterWorkdayTimetable]
+    """
+
+    name: str = ""
+    timetables: list[Any] = []
+    priority_weight_strategies: list[Any] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for part in _PLUGIN_PARTS:
+            if getattr(cls, part, None):
+                raise ImportError(
+                    f"Airflow plugin {cls.__name__}: {part} is not supported by tradewind, which takes only a "
+                    f"plugin's timetables and priority weight strategies (see {COMPATIBILITY_PAGE})"
+                )
+
+
+MODULES["airflow.plugins_manager"] = {"AirflowPlugin": AirflowPlugin}
+# --- end of plugins' block

@@ -14,6 +14,7 @@ from tradewind.config import conf as config
 from tradewind.definitions.connection import ConnectionsInTemplates
 from tradewind.definitions.params import Param
 from tradewind.definitions.variable import VariablesInTemplates
+from tradewind.errors import TaskFailedNoRetry
 from tradewind.runtime.asset_events import AssetEvents, InletEventAccessors, OutletEventAccessors
 from tradewind.runtime.work import RunContext
 
@@ -134,6 +135,27 @@ def _run_date_keys(run: RunContext, logical_date: Any, interval_start: Any, inte
     }
 
 
+class NoTaskStateStore:
+    """``task_state_store`` in the context: Airflow 3.3's task state store (a key-value store per
+    task instance that survives retries, AIP-103) is not provided; any use fails the task saying
+    so, rather than a task reading ``None`` and failing on something else."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise TaskFailedNoRetry(
+            f"task_state_store.{name}(): tradewind does not provide Airflow's task state store; "
+            "keep state that must survive a retry in a Variable or your own storage "
+            "(see docs/airflow-compatibility.md)"
+        )
+
+    def __repr__(self) -> str:
+        return "<task_state_store: not provided by tradewind>"
+
+
+NO_TASK_STATE_STORE = NoTaskStateStore()
+
+
 def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstance) -> dict[str, Any]:
     logical_date, interval_start, interval_end, texts = _run_dates(run)
     dag_run = SimpleNamespace(
@@ -168,6 +190,7 @@ def build_context(run: RunContext, task: AbstractOperator, ti: RuntimeTaskInstan
         "conn": CONN,
         "test_mode": run.test_mode,
         "map_index_template": getattr(task, "map_index_template", None),
+        "task_state_store": NO_TASK_STATE_STORE,
         **_asset_keys(run, task),
     }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ def result_line(result: TaskResult) -> str:
         "label": result.label,
         "skip_task_ids": list(result.skip_task_ids),
         "reschedule_at": result.reschedule_at.isoformat() if result.reschedule_at else None,
+        "retry_delay": result.retry_delay.total_seconds() if result.retry_delay is not None else None,
         "trigger_request": result.trigger_request,
         "asset_events": list(result.asset_events),
         "error": None if result.error is None else [result.error.type, result.error.message, result.error.traceback],
@@ -133,6 +134,7 @@ def result_from_log(path: Path, key: TaskInstanceKey) -> TaskResult | None:
             reschedule_at=datetime.fromisoformat(record["reschedule_at"]) if record.get("reschedule_at") else None,
             trigger_request=record.get("trigger_request"),
             asset_events=tuple(record.get("asset_events") or ()),
+            retry_delay=timedelta(seconds=record["retry_delay"]) if record.get("retry_delay") is not None else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import traceback
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tradewind import serde
 from tradewind.definitions.current_context import reset_current_context, set_current_context
 from tradewind.definitions.mapping import MappedOperator
+from tradewind.definitions.retry_policy import RetryAction
 from tradewind.definitions.secrets import redact
 from tradewind.definitions.states import TaskInstanceState
 from tradewind.definitions.xcom_arg import RETURN_KEY
@@ -93,6 +94,7 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
     returned: Any = None
     pushed: dict[str, Any] = {}
     reschedule_at: datetime | None = None
+    retry_delay: timedelta | None = None
     context: dict[str, Any] | None = None
     operator: Any = task
     failure: BaseException | None = None
@@ -151,6 +153,8 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
             error = ErrorInfo(type(exc).__name__, redact(str(exc)), redact(traceback.format_exc()))
             writer.emit("ERROR", f"Task failed with {type(exc).__name__}: {exc}")
             writer.emit("ERROR", error.traceback.rstrip())
+            if retryable:
+                retryable, retry_delay = apply_retry_policy(operator, exc, item, context, writer)
             label = _label_anyway(operator, context, key.map_index)
         finally:
             if token is not None:
@@ -184,9 +188,37 @@ def run_task(task: AbstractOperator, item: WorkItem, log: TextIO) -> TaskResult:
         label=label,
         skip_task_ids=tuple(ti.skipped) if state is TaskInstanceState.SUCCESS else (),
         reschedule_at=reschedule_at,
+        retry_delay=retry_delay,
         trigger_request=ti.trigger_request if state is TaskInstanceState.SUCCESS else None,
         asset_events=asset_events if state is TaskInstanceState.SUCCESS else (),
     )
+
+
+def apply_retry_policy(
+    operator: Any, exc: BaseException, item: WorkItem, context: dict[str, Any] | None, writer: Any
+) -> tuple[bool, timedelta | None]:
+    """Ask the task's ``retry_policy`` about a failed try: (may it be retried, the delay it chose).
+    A policy that raises counts as none, as in Airflow (its error goes to the task's log)."""
+    policy = getattr(operator, "retry_policy", None)
+    if policy is None:
+        return True, None
+    try:
+        decision = policy.evaluate(
+            # Airflow's max_tries counts the retries (the first try is not one of them)
+            exception=exc,
+            try_number=item.key.try_number,
+            max_tries=item.max_tries - 1,
+            context=context,
+        )
+        action = RetryAction(decision.action)
+    except Exception as error:
+        writer.emit("ERROR", f"The retry policy failed ({type(error).__name__}: {error}); retrying as without it")
+        return True, None
+    if decision.reason:
+        writer.emit("INFO", f"Retry policy decision: {action.value} ({decision.reason})")
+    if action is RetryAction.FAIL:
+        return False, None
+    return True, decision.retry_delay if action is RetryAction.RETRY else None
 
 
 def _label_anyway(operator: BaseOperator | None, context: dict[str, Any] | None, map_index: int) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tradewind.definitions.instance_key import TaskInstanceKey
@@ -85,6 +85,7 @@ class TaskResult:
     label: str | None = None
     skip_task_ids: tuple[str, ...] = ()
     reschedule_at: datetime | None = None  # state up_for_reschedule: when to run it again
+    retry_delay: timedelta | None = None  # the task's retry_policy chose this delay for its next try
     # the try never reached the task's code because of a fault of the machine (its log cannot
     # be written: disk full, permissions, read-only): the try is not used; the scheduler puts the
     # instance back and pauses before sending work again (``state`` is FAILED for any other reader)

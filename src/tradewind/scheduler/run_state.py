@@ -634,7 +634,8 @@ class RunState:
             else:
                 record.xcoms = dict(result.xcoms)
         if state is S.FAILED and retryable and record.try_number < record.tries_allowed(task):
-            delay = timedelta(0) if no_retry_delay else retry_delay_for(task, record.try_number)
+            delay = result.retry_delay if result.retry_delay is not None else retry_delay_for(task, record.try_number)
+            delay = timedelta(0) if no_retry_delay else delay
             record.retry_at = _now() + delay
             self.events.append(
                 f"Task '{result.key.display}' failed on try {record.try_number} of {record.tries_allowed(task)}; "

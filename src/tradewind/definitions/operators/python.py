@@ -52,7 +52,38 @@ def _call_shape_cached(fn: Callable[..., Any]) -> tuple[bool, frozenset[str], li
     return accepts_any, by_keyword, positional
 
 
-class PythonOperator(BaseOperator):
+class PythonCallableMixin:
+    """``python_callable`` with ``op_args``, ``op_kwargs`` and ``templates_dict``, as PythonOperator
+    and PythonSensor take them: checked when the task is made, called with the context."""
+
+    task_id: str
+    python_callable: Callable[..., Any]
+    op_args: list[Any]
+    op_kwargs: dict[str, Any]
+    templates_dict: dict[str, Any] | None
+
+    def _take_callable(
+        self,
+        python_callable: Callable[..., Any],
+        op_args: Iterable[Any] | None,
+        op_kwargs: Mapping[str, Any] | None,
+        templates_dict: dict[str, Any] | None,
+    ) -> None:
+        if not callable(python_callable):
+            raise DagDefinitionError(
+                f"Task '{self.task_id}': python_callable must be callable, got {python_callable!r}"
+            )
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+        self.templates_dict = templates_dict
+
+    def call_python_callable(self, context: Mapping[str, Any]) -> Any:
+        extra = {"templates_dict": self.templates_dict} if self.templates_dict is not None else {}
+        return call_with_context(self.python_callable, self.op_args, self.op_kwargs, {**context, **extra})
+
+
+class PythonOperator(PythonCallableMixin, BaseOperator):
     """Call ``python_callable(*op_args, **op_kwargs)``; its return value becomes the XCom."""
 
     template_fields = ("templates_dict", "op_args", "op_kwargs")
@@ -70,21 +101,13 @@ class PythonOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not callable(python_callable):
-            raise DagDefinitionError(
-                f"Task '{self.task_id}': python_callable must be callable, got {python_callable!r}"
-            )
-        self.python_callable = python_callable
-        self.op_args = list(op_args or [])
-        self.op_kwargs = dict(op_kwargs or {})
-        self.templates_dict = templates_dict
+        self._take_callable(python_callable, op_args, op_kwargs, templates_dict)
         if templates_exts:
             self.template_ext = tuple(templates_exts)
         self.show_return_value_in_logs = show_return_value_in_logs
 
     def execute(self, context: dict[str, Any]) -> Any:
-        extra = {"templates_dict": self.templates_dict} if self.templates_dict is not None else {}
-        returned = call_with_context(self.python_callable, self.op_args, self.op_kwargs, {**context, **extra})
+        returned = self.call_python_callable(context)
         if inspect.isgeneratorfunction(self.python_callable):
             return _drain(returned, context)
         return returned
