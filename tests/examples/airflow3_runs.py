@@ -650,30 +650,20 @@ FILE_NOTES: dict[str, str] = {
 DIFFERS: dict[str, str] = {
     "example_task_state_store_mapped": "no task state store (tests/examples/test_examples_with_services.py)",
     "example_task_state_store": "no task state store: airflow.sdk.execution_time.context is not provided",
+    "example_task_state_store_async": "no task state store: airflow.sdk.execution_time.context is not provided",
     "example_workday_timetable": (
         "imports its timetable from Airflow's own package airflow.example_dags; kept next to the DAG file, "
         "the plugin gives Airflow's runs (tests/examples/test_workday_plugin.py)"
     ),
     "tutorial_objectstorage": "ObjectStoragePath is not provided",
+    "team_analytics_producer": "asset access for teams (AssetAccessControl) is not provided",
+    "team_ml_consumer": "asset access for teams (AssetAccessControl) is not provided",
+    "example_asset_with_watchers": "asset watchers need Airflow's triggerer, which tradewind has not",
+    "example_asset_state_store_consumer": "no asset state store (docs/adr/0012-data-aware-scheduling.md)",
+    "example_asset_state_store_producer": "no asset state store (docs/adr/0012-data-aware-scheduling.md)",
     **{
-        dag_id: "asset decorators, watchers, teams, partitions, asset schedules: data-aware scheduling is built apart"
+        dag_id: "partitioned assets are not provided (docs/adr/0012-data-aware-scheduling.md)"
         for dag_id in (
-            "asset1_producer",
-            "asset2_producer",
-            "consumes_asset_decorator",
-            "team_analytics_producer",
-            "team_ml_consumer",
-            "example_asset_with_watchers",
-            "asset_consumes_1",
-            "asset_consumes_1_and_2",
-            "asset_consumes_1_never_scheduled",
-            "asset_consumes_unknown_never_scheduled",
-            "asset_produces_1",
-            "asset_produces_2",
-            "conditional_asset_and_time_based_timetable",
-            "consume_1_and_2_with_asset_expressions",
-            "consume_1_or_2_with_asset_expressions",
-            "consume_1_or_both_2_and_3_with_asset_expressions",
             "aggregate_regional_sales",
             "clean_and_combine_player_stats",
             "compute_player_odds",
@@ -695,21 +685,6 @@ DIFFERS: dict[str, str] = {
             "team_c_player_stats",
             "trailing_week_inference",
             "train_weekly_model",
-        )
-    },
-    "example_task_state_store_async": "no task state store: airflow.sdk.execution_time.context is not provided",
-    **{
-        dag_id: "reads or writes asset events (inlet_events, outlet_events): data-aware scheduling is built apart"
-        for dag_id in (
-            "asset_alias_example_alias_consumer",
-            "asset_alias_example_alias_producer",
-            "example_asset_state_store_consumer",
-            "example_asset_state_store_producer",
-            "read_asset_event",
-            "asset_with_extra_by_context",
-            "asset_with_extra_from_classic_operator",
-            "asset_alias_example_alias_producer_with_no_taskflow",
-            "asset_alias_example_alias_consumer_with_no_taskflow",
         )
     },
 }
