@@ -4,23 +4,14 @@ with the inline executor."""
 
 from __future__ import annotations
 
-import io
-import textwrap
-from pathlib import Path
 from typing import Any
 
-from tradewind.definitions import secrets
-from tradewind.definitions.serialized import serialize_with_hash
-from tradewind.executors.inline import InlineExecutor
-from tradewind.loader.dagbag import import_dag_file
-from tradewind.runtime.work import WorkItem
-from tradewind.scheduler.loop import Scheduler
-from tradewind.scheduler.persistence import StoreGateway
+from tests.scheduler.scheduler_home import SchedulerHome
+
+from tradewind.definitions.dag import DAG
 from tradewind.store import assets as store_assets
-from tradewind.store import dag_versions as dv
 from tradewind.store import queries as q
-from tradewind.store.engine import make_engine, migrate, session_scope
-from tradewind.store.secrets import StoreSecrets
+from tradewind.store.engine import session_scope
 
 PRODUCERS = """
     from airflow.sdk import DAG, Asset, AssetAlias, Metadata, task
@@ -83,44 +74,14 @@ CONSUMERS = """
 """
 
 
-class Home:
-    def __init__(self, tmp_path: Path) -> None:
-        self.dags_folder = tmp_path / "dags"
-        self.dags_folder.mkdir()
-        self.engine = make_engine()
-        migrate(self.engine)
-        self.gateway = StoreGateway(self.engine)
-        self.tasks: dict[tuple[str, str], Any] = {}
-
-    def store(self, name: str, source: str, paused: tuple[str, ...] = ()) -> None:
-        path = self.dags_folder / name
-        path.write_text(textwrap.dedent(source))
-        dags, error, _ = import_dag_file(path)
-        assert error is None, error
-        versions = []
-        for dag in dags:
-            assert dag.import_warnings.messages() == []
-            self.tasks.update({(dag.dag_id, t): task for t, task in dag.task_dict.items()})
-            data, digest = serialize_with_hash(dag)
-            versions.append(
-                dv.DagVersionInput(dag.dag_id, digest, data, data["schedule"], [], dag.max_active_runs, False)
-            )
-        with session_scope(self.engine) as session:
-            dv.store_versions(session, str(path), versions)
-            for dag in dags:
-                q.set_paused(session, dag.dag_id, dag.dag_id in paused)
+class Home(SchedulerHome):
+    def store(self, name: str, source: str, paused: tuple[str, ...] = ()) -> list[DAG]:
+        dags = super().store(name, source, paused)
+        assert [dag.import_warnings.messages() for dag in dags] == [[] for _ in dags]
+        return dags
 
     def trigger(self, dag_id: str, run_id: str = "go") -> None:
         self.gateway.create_manual_run(self.gateway.get_dag(dag_id), None, {}, run_id=run_id)
-
-    def run_scheduler(self, **options: Any) -> str:
-        def find_task(item: WorkItem) -> Any:
-            return self.tasks[(item.key.dag_id, item.key.task_id)]
-
-        log = io.StringIO()
-        with secrets.installed_for(StoreSecrets(self.engine.url.render_as_string(hide_password=False))):
-            Scheduler(self.gateway, InlineExecutor(find_task, log), log=log, **options).run(until_idle=True)  # type: ignore[arg-type]
-        return log.getvalue()
 
     def runs(self, dag_id: str) -> dict[str, tuple[str, str]]:
         with session_scope(self.engine) as session:

@@ -32,8 +32,9 @@ class SchedulerHome:
         self.gateway = StoreGateway(self.engine)
         self.tasks: dict[tuple[str, str], Any] = {}
 
-    def store(self, name: str, source: str) -> list[DAG]:
-        """Write the DAG file ``name``, import it and store its DAGs; returns them."""
+    def store(self, name: str, source: str, paused: tuple[str, ...] = ()) -> list[DAG]:
+        """Write the DAG file ``name``, import it and store its DAGs (those named in ``paused``
+        paused); returns them."""
         path = self.dags_folder / name
         path.write_text(textwrap.dedent(source))
         dags, error, _ = import_dag_file(path)
@@ -48,11 +49,11 @@ class SchedulerHome:
         with session_scope(self.engine) as session:
             dv.store_versions(session, str(path), versions)
             for dag in dags:
-                q.set_paused(session, dag.dag_id, False)
+                q.set_paused(session, dag.dag_id, dag.dag_id in paused)
         return dags
 
-    def run_scheduler(self) -> str:
-        """Run the scheduler until idle; returns what it said."""
+    def run_scheduler(self, **options: Any) -> str:
+        """Run the scheduler (given ``options``) until idle; returns what it said."""
 
         def find_task(item: WorkItem) -> Any:
             return self.tasks[(item.key.dag_id, item.key.task_id)]
@@ -60,5 +61,5 @@ class SchedulerHome:
         log = io.StringIO()
         # the handle the scheduler gives LocalExecutor's workers; inline tasks get it here
         with secrets.installed_for(StoreSecrets(self.engine.url.render_as_string(hide_password=False))):
-            Scheduler(self.gateway, InlineExecutor(find_task, log), log=log).run(until_idle=True)  # type: ignore[arg-type]
+            Scheduler(self.gateway, InlineExecutor(find_task, log), log=log, **options).run(until_idle=True)  # type: ignore[arg-type]
         return log.getvalue()

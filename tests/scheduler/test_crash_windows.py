@@ -45,16 +45,21 @@ def callback_request(gateway: StoreGateway, dag_id: str) -> list[Any]:
         return [r.callback_request for r in q.list_dag_runs(session, dag_id)]
 
 
+def stored_scenario(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[StoreGateway, DagProcessor]:
+    """The SUCCESS scenario's DAG file, parsed into a fresh store by the DAG processor."""
+    dags = write_scenario(tmp_path, SUCCESS, monkeypatch)
+    engine = make_engine()
+    migrate(engine)
+    processor = DagProcessor(dags, engine)
+    processor.run_once()
+    return StoreGateway(engine), processor
+
+
 @pytest.mark.slow
 def test_a_dag_callback_owed_by_a_run_that_ended_under_a_dead_scheduler_is_called_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dags = write_scenario(tmp_path, SUCCESS, monkeypatch)
-    engine = make_engine()
-    migrate(engine)
-    gateway = StoreGateway(engine)
-    processor = DagProcessor(dags, engine)
-    processor.run_once()
+    gateway, processor = stored_scenario(tmp_path, monkeypatch)
     dag = gateway.get_dag(SUCCESS.name)
     context = gateway.create_manual_run(dag, None, {})
     gateway.mark_runs_running([(run, dag.version) for run in gateway.runs_to_start()])
@@ -81,25 +86,20 @@ def test_a_dag_callback_owed_by_a_run_that_ended_under_a_dead_scheduler_is_calle
     assert notes.read_text().splitlines() == ["on_success success last True"]
     assert callback_request(gateway, dag.dag_id) == [None]
     assert [r.state for r in gateway.list_runs(dag.dag_id)] == ["success"]  # the run is left as it was
-    engine.dispose()
+    gateway.engine.dispose()
 
 
 @pytest.mark.slow
 def test_the_callback_request_is_written_with_the_run_end_and_cleared_once_called(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dags = write_scenario(tmp_path, SUCCESS, monkeypatch)
-    engine = make_engine()
-    migrate(engine)
-    gateway = StoreGateway(engine)
-    processor = DagProcessor(dags, engine)
-    processor.run_once()
+    gateway, processor = stored_scenario(tmp_path, monkeypatch)
     gateway.create_manual_run(gateway.get_dag(SUCCESS.name), None, {})
     log = io.StringIO()
     Scheduler(gateway, LocalExecutor(parallelism=1), processor=processor, log=log).run(until_idle=True)
     assert (tmp_path / "scratch" / "callbacks.txt").read_text().splitlines() == ["on_success success last True"]
     assert callback_request(gateway, SUCCESS.name) == [None]
-    engine.dispose()
+    gateway.engine.dispose()
 
 
 # -- TriggerDagRunOperator
