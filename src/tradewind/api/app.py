@@ -26,6 +26,7 @@ from tradewind.api.routes import clearing, connections, dags, logs, misc, runs, 
 from tradewind.api.routes.assets import router as assets_router
 from tradewind.config import conf, home
 from tradewind.control import Conflict, ControlError, InvalidRequest, NotFound
+from tradewind.store import reads
 
 log = logging.getLogger("tradewind.api")
 
@@ -79,6 +80,10 @@ def create_app(
     app.state.logs_folder = folder
     for kind in (ControlError, NotFound, Conflict, InvalidRequest):
         app.add_exception_handler(kind, _control_error)
+
+    @app.exception_handler(reads.UnknownOrder)
+    async def unknown_order(request: Request, exc: reads.UnknownOrder) -> Any:
+        return JSONResponse({"detail": str(exc)}, status_code=400)  # an order_by no list sorts by
 
     @app.exception_handler(DataError)
     async def refused_value(request: Request, exc: DataError) -> Any:

@@ -112,17 +112,14 @@ def get_connections(
 ) -> dict[str, Any]:
     """Connections in the store (not the environment's), paged and ordered by the database."""
     with session_scope(engine) as session:
-        try:
-            rows, total = reads.page_connections(
-                session,
-                limit=page.limit,
-                offset=page.offset,
-                id_pattern=connection_id_pattern,
-                id_prefix=connection_id_prefix_pattern,
-                order_by=order_by,
-            )
-        except reads.UnknownOrder as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+        rows, total = reads.page_connections(
+            session,
+            limit=page.limit,
+            offset=page.offset,
+            id_pattern=connection_id_pattern,
+            id_prefix=connection_id_prefix_pattern,
+            order_by=order_by,
+        )
         return {"connections": [shown(r) for r in rows], "total_entries": total}
 
 

@@ -49,9 +49,15 @@ def serialized_or_404(engine: Engine, dag_id: str) -> SerializedDAG:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Dag with id {dag_id} was not found") from None
 
 
+def _shown(session: Session, rows: list[DagModel]) -> list[dict[str, Any]]:
+    """The DAG rows as the API shows them (their latest versions and import errors read once)."""
+    found = _serialized(session, [r.dag_id for r in rows])
+    errors = _error_files(session)
+    return [shapes.dag(r, found.get(r.dag_id), r.fileloc in errors) for r in rows]
+
+
 def _one(session: Session, row: DagModel) -> dict[str, Any]:
-    found = _serialized(session, [row.dag_id]).get(row.dag_id)
-    return shapes.dag(row, found, row.fileloc in _error_files(session))
+    return _shown(session, [row])[0]
 
 
 @router.get("/dags", summary="Get Dags")
@@ -68,24 +74,19 @@ def get_dags(
     order_by: Annotated[list[str], Query()] = [],  # noqa: B006
 ) -> dict[str, Any]:
     with session_scope(engine) as session:
-        try:
-            rows, total = reads.page_dags(
-                session,
-                limit=page.limit,
-                offset=page.offset,
-                tags=tags,
-                tags_match_all=tags_match_mode == "all",
-                dag_id_pattern=dag_id_pattern,
-                dag_id_prefix=dag_id_prefix_pattern,
-                paused=paused,
-                only_active=exclude_stale,
-                order_by=order_by,
-            )
-        except reads.UnknownOrder as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
-        found = _serialized(session, [r.dag_id for r in rows])
-        errors = _error_files(session)
-        dags = [shapes.dag(r, found.get(r.dag_id), r.fileloc in errors) for r in rows]
+        rows, total = reads.page_dags(
+            session,
+            limit=page.limit,
+            offset=page.offset,
+            tags=tags,
+            tags_match_all=tags_match_mode == "all",
+            dag_id_pattern=dag_id_pattern,
+            dag_id_prefix=dag_id_prefix_pattern,
+            paused=paused,
+            only_active=exclude_stale,
+            order_by=order_by,
+        )
+        dags = _shown(session, rows)
     return {"dags": dags, "total_entries": total}
 
 
@@ -122,13 +123,8 @@ def patch_dags(
     for dag_id in chosen:
         control.set_paused(engine, dag_id, body.is_paused)
     with session_scope(engine) as session:
-        found = _serialized(session, chosen)
-        errors = _error_files(session)
         changed = [dag_row_or_404(session, dag_id) for dag_id in chosen]
-        return {
-            "dags": [shapes.dag(r, found.get(r.dag_id), r.fileloc in errors) for r in changed],
-            "total_entries": total,
-        }
+        return {"dags": _shown(session, changed), "total_entries": total}
 
 
 @router.get("/dags/{dag_id}", summary="Get Dag")

@@ -88,21 +88,18 @@ def get_dag_runs(
     with session_scope(engine) as session:
         if dag_id != "~" and q.get_dag(session, dag_id) is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"The Dag with ID: `{dag_id}` was not found")
-        try:
-            rows, total = reads.page_dag_runs(
-                session,
-                None if dag_id == "~" else dag_id,
-                limit=page.limit,
-                offset=page.offset,
-                states=states,
-                run_types=run_types,
-                logical_date_gte=logical_date_gte,
-                logical_date_lte=logical_date_lte,
-                run_id_pattern=run_id_pattern,
-                order_by=order_by,
-            )
-        except reads.UnknownOrder as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+        rows, total = reads.page_dag_runs(
+            session,
+            None if dag_id == "~" else dag_id,
+            limit=page.limit,
+            offset=page.offset,
+            states=states,
+            run_types=run_types,
+            logical_date_gte=logical_date_gte,
+            logical_date_lte=logical_date_lte,
+            run_id_pattern=run_id_pattern,
+            order_by=order_by,
+        )
         numbers, created = versions_of(session, {r.dag_id for r in rows})
         return {"dag_runs": [shapes.dag_run(r, numbers, created) for r in rows], "total_entries": total}
 

@@ -60,17 +60,14 @@ def get_variables(
 ) -> dict[str, Any]:
     """Variables in the store (not the environment's), paged and ordered by the database."""
     with session_scope(engine) as session:
-        try:
-            rows, total = reads.page_variables(
-                session,
-                limit=page.limit,
-                offset=page.offset,
-                key_pattern=variable_key_pattern,
-                key_prefix=variable_key_prefix_pattern,
-                order_by=order_by,
-            )
-        except reads.UnknownOrder as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+        rows, total = reads.page_variables(
+            session,
+            limit=page.limit,
+            offset=page.offset,
+            key_pattern=variable_key_pattern,
+            key_prefix=variable_key_prefix_pattern,
+            order_by=order_by,
+        )
         return {"variables": [shown(r) for r in rows], "total_entries": total}
 
 
